@@ -1,0 +1,42 @@
+/**
+ * Small builders for hand-written programs, from the opcode table: insn("DENSE", input, weights, ...) with
+ * operands in the table's order, and a program/memory pair laid out in a memory of a given depth.
+ */
+import { OPCODES } from "../../vm/opcodes.js";
+import { type Instruction, type Program, FLAG_ARGMAX_OUTPUT } from "../../vm/program.js";
+import { dataBase } from "../../vm/memory.js";
+
+export function insn(name: (typeof OPCODES)[number]["name"], ...args: number[]): Instruction {
+  const info = OPCODES.find((o) => o.name === name)!;
+  if (args.length !== info.operands.length) throw new Error(`${name} takes ${info.operands.join(", ")}`);
+  return { opcode: info.code, args };
+}
+
+/** A program over a memory of depth `depth`; `at(k)` is data-region word k. */
+export function program(depth: number, inputLength: number, outputAt: number, outputLength: number, instructions: Instruction[], argmax = false): Program {
+  return {
+    memoryDepth: depth,
+    flags: argmax ? FLAG_ARGMAX_OUTPUT : 0,
+    inputLength,
+    outputAddress: dataBase(depth) + outputAt,
+    outputLength,
+    instructions: [...instructions, insn("HALT")],
+  };
+}
+
+/** A deterministic PRNG (mulberry32), so randomized tests are reproducible from their seed. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A random int32 in [lo, hi]. */
+export function randInt(rand: () => number, lo: number, hi: number): number {
+  return lo + Math.floor(rand() * (hi - lo + 1));
+}

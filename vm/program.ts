@@ -1,0 +1,216 @@
+/**
+ * Programs and their bytecode.
+ *
+ * Bytecode = a 32-byte header followed by 32-byte instructions.
+ *   header: "MLBC" | u16 version | u8 memory depth D | u8 flags | u32 input length | u32 output address
+ *           | u32 output length | u32 instruction count | 8 zero bytes          (all big-endian)
+ *   instruction: u8 opcode | 3 zero bytes | 7 × u32 operands (unused ones zero)
+ * The input always sits at the start of the data region (memory.ts). Flag bit 0 (ARGMAX_OUTPUT) says the
+ * last output word is the argmax index of the words before it (a classifier's prediction); the other
+ * output words are Q16.16 values.
+ *
+ * The program root commits to the instructions: a Merkle tree of H(insn, 32 bytes) leaves, padded with the
+ * all-zero instruction (HALT), so the one-step verifier can check "the instruction at pc" with one proof.
+ */
+import { BytecodeError } from "./errors.js";
+import { TAG, taggedHash } from "./hash.js";
+import { CHUNK_WORDS, LEAF_WORDS, MAX_MEMORY_DEPTH, dataBase } from "./memory.js";
+import { emptySubtrees, merkleRoot } from "./merkle.js";
+import { Opcode, opcodeInfo } from "./opcodes.js";
+
+export const BYTECODE_MAGIC = "MLBC";
+export const BYTECODE_VERSION = 1;
+export const HEADER_BYTES = 32;
+export const INSN_BYTES = 32;
+export const MAX_OPERANDS = 7;
+export const FLAG_ARGMAX_OUTPUT = 1;
+
+export interface Instruction {
+  opcode: number;
+  /** Operands in the order the opcode table names them. */
+  args: readonly number[];
+}
+
+export interface Program {
+  memoryDepth: number;
+  flags: number;
+  inputLength: number;
+  outputAddress: number;
+  outputLength: number;
+  instructions: readonly Instruction[];
+}
+
+export function encodeInstruction(insn: Instruction): Uint8Array {
+  const bytes = new Uint8Array(INSN_BYTES);
+  const view = new DataView(bytes.buffer);
+  view.setUint8(0, insn.opcode);
+  insn.args.forEach((arg, k) => view.setUint32(4 + 4 * k, arg, false));
+  return bytes;
+}
+
+export function decodeInstruction(bytes: Uint8Array, index: number): Instruction {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, INSN_BYTES);
+  const opcode = view.getUint8(0);
+  const info = opcodeInfo(opcode);
+  if (!info) throw new BytecodeError(`instruction ${index}: unknown opcode 0x${opcode.toString(16).padStart(2, "0")}`);
+  if (view.getUint8(1) | view.getUint8(2) | view.getUint8(3)) throw new BytecodeError(`instruction ${index} (${info.name}): reserved bytes are not zero`);
+  const args: number[] = [];
+  for (let k = 0; k < MAX_OPERANDS; k++) {
+    const value = view.getUint32(4 + 4 * k, false);
+    if (k < info.operands.length) args.push(value);
+    else if (value !== 0) throw new BytecodeError(`instruction ${index} (${info.name}): unused operand ${k} is not zero`);
+  }
+  return { opcode, args };
+}
+
+export function encodeProgram(program: Program): Uint8Array {
+  validateProgram(program);
+  const bytes = new Uint8Array(HEADER_BYTES + INSN_BYTES * program.instructions.length);
+  const view = new DataView(bytes.buffer);
+  bytes.set(new TextEncoder().encode(BYTECODE_MAGIC), 0);
+  view.setUint16(4, BYTECODE_VERSION, false);
+  view.setUint8(6, program.memoryDepth);
+  view.setUint8(7, program.flags);
+  view.setUint32(8, program.inputLength, false);
+  view.setUint32(12, program.outputAddress, false);
+  view.setUint32(16, program.outputLength, false);
+  view.setUint32(20, program.instructions.length, false);
+  program.instructions.forEach((insn, k) => bytes.set(encodeInstruction(insn), HEADER_BYTES + INSN_BYTES * k));
+  return bytes;
+}
+
+export function decodeProgram(bytes: Uint8Array): Program {
+  if (bytes.length < HEADER_BYTES) throw new BytecodeError(`bytecode is ${bytes.length} bytes, shorter than its ${HEADER_BYTES}-byte header`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const magic = new TextDecoder().decode(bytes.subarray(0, 4));
+  if (magic !== BYTECODE_MAGIC) throw new BytecodeError(`bytecode magic is ${JSON.stringify(magic)}, expected "${BYTECODE_MAGIC}"`);
+  const version = view.getUint16(4, false);
+  if (version !== BYTECODE_VERSION) throw new BytecodeError(`bytecode version ${version} is not supported (this mlvm reads version ${BYTECODE_VERSION})`);
+  const count = view.getUint32(20, false);
+  if (bytes.length !== HEADER_BYTES + INSN_BYTES * count) {
+    throw new BytecodeError(`bytecode declares ${count} instructions (${HEADER_BYTES + INSN_BYTES * count} bytes) but is ${bytes.length} bytes`);
+  }
+  const instructions: Instruction[] = [];
+  for (let k = 0; k < count; k++) {
+    instructions.push(decodeInstruction(bytes.subarray(HEADER_BYTES + INSN_BYTES * k, HEADER_BYTES + INSN_BYTES * (k + 1)), k));
+  }
+  return validateProgram({
+    memoryDepth: view.getUint8(6),
+    flags: view.getUint8(7),
+    inputLength: view.getUint32(8, false),
+    outputAddress: view.getUint32(12, false),
+    outputLength: view.getUint32(16, false),
+    instructions,
+  });
+}
+
+/**
+ * The rules every runnable program obeys; the compiler only emits such programs and the decoder rejects
+ * others. They guarantee that every memory access of every step is aligned and inside memory, so the
+ * interpreter never faults and every step has a witness.
+ */
+export function validateProgram(program: Program): Program {
+  const { memoryDepth: depth, instructions } = program;
+  if (!Number.isInteger(depth) || depth < 1 || depth > MAX_MEMORY_DEPTH) throw new BytecodeError(`memory depth ${depth} is outside [1, ${MAX_MEMORY_DEPTH}]`);
+  if ((program.flags & ~FLAG_ARGMAX_OUTPUT) !== 0) throw new BytecodeError(`unknown header flags 0x${program.flags.toString(16)}`);
+  const base = dataBase(depth);
+  const end = 2 * base;
+  const inData = (what: string, addr: number, n: number) => {
+    if (addr < base || addr + n > end) throw new BytecodeError(`${what} [${addr}, ${addr + n}) is outside the data region [${base}, ${end})`);
+  };
+  const inMemory = (what: string, addr: number, n: number) => {
+    if (addr + n > end) throw new BytecodeError(`${what} [${addr}, ${addr + n}) is outside memory [0, ${end})`);
+  };
+  const aligned = (what: string, addr: number, to: number) => {
+    if (addr % to !== 0) throw new BytecodeError(`${what} address ${addr} is not aligned to ${to} words`);
+  };
+  const positive = (what: string, n: number) => {
+    if (n < 1) throw new BytecodeError(`${what} must be at least 1`);
+  };
+  positive("input length", program.inputLength);
+  positive("output length", program.outputLength);
+  inData("input", base, program.inputLength);
+  inData("output", program.outputAddress, program.outputLength);
+  if (instructions.length === 0 || instructions[instructions.length - 1].opcode !== Opcode.HALT) {
+    throw new BytecodeError("a program must end with HALT");
+  }
+  instructions.forEach((insn, k) => {
+    const info = opcodeInfo(insn.opcode);
+    if (!info) throw new BytecodeError(`instruction ${k}: unknown opcode 0x${insn.opcode.toString(16)}`);
+    if (insn.args.length !== info.operands.length) throw new BytecodeError(`instruction ${k} (${info.name}) has ${insn.args.length} operands, expected ${info.operands.length}`);
+    insn.args.forEach((a, j) => {
+      if (!Number.isInteger(a) || a < 0 || a > 0xffffffff) throw new BytecodeError(`instruction ${k} (${info.name}) operand ${info.operands[j]} = ${a} is not a u32`);
+    });
+    const at = `instruction ${k} (${info.name})`;
+    switch (insn.opcode) {
+      case Opcode.HALT:
+        if (k !== instructions.length - 1) throw new BytecodeError(`${at}: HALT may only be the last instruction`);
+        break;
+      case Opcode.DENSE: {
+        const [input, weights, bias, output, inputs, outputs] = insn.args;
+        positive(`${at} inputs`, inputs);
+        positive(`${at} outputs`, outputs);
+        const span = Math.ceil(inputs / CHUNK_WORDS) * CHUNK_WORDS;
+        aligned(`${at} input`, input, CHUNK_WORDS);
+        aligned(`${at} weights`, weights, CHUNK_WORDS);
+        inMemory(`${at} input`, input, span);
+        inMemory(`${at} weights`, weights, span * outputs);
+        inMemory(`${at} bias`, Math.floor(bias / LEAF_WORDS) * LEAF_WORDS, Math.ceil((bias % LEAF_WORDS + outputs) / LEAF_WORDS) * LEAF_WORDS);
+        inData(`${at} output`, Math.floor(output / LEAF_WORDS) * LEAF_WORDS, Math.ceil((output % LEAF_WORDS + outputs) / LEAF_WORDS) * LEAF_WORDS);
+        break;
+      }
+      case Opcode.RELU:
+      case Opcode.SIGMOID:
+      case Opcode.TANH: {
+        const [addr, n] = insn.args;
+        positive(`${at} n`, n);
+        aligned(`${at} buffer`, addr, LEAF_WORDS);
+        inData(`${at} buffer`, addr, Math.ceil(n / LEAF_WORDS) * LEAF_WORDS);
+        break;
+      }
+      case Opcode.ARGMAX: {
+        const [src, n, dst] = insn.args;
+        positive(`${at} n`, n);
+        aligned(`${at} src`, src, LEAF_WORDS);
+        inMemory(`${at} src`, src, Math.ceil(n / LEAF_WORDS) * LEAF_WORDS);
+        inData(`${at} dst`, Math.floor(dst / LEAF_WORDS) * LEAF_WORDS, LEAF_WORDS);
+        break;
+      }
+    }
+  });
+  return program;
+}
+
+/** The number of steps from the initial state to the halted one: N, so the trace is s0 … sN. */
+export function stepCount(program: Program): number {
+  let n = 0;
+  for (const insn of program.instructions) n += opcodeInfo(insn.opcode)!.steps(insn.args);
+  return n;
+}
+
+/** The first step of each instruction: the step at which pc becomes k is firstStep[k]. */
+export function instructionStarts(program: Program): number[] {
+  const starts: number[] = [];
+  let n = 0;
+  for (const insn of program.instructions) {
+    starts.push(n);
+    n += opcodeInfo(insn.opcode)!.steps(insn.args);
+  }
+  return starts;
+}
+
+/** Depth of the program tree: the smallest d with 2^d ≥ instruction count. */
+export function programDepth(program: Program): number {
+  return Math.ceil(Math.log2(Math.max(1, program.instructions.length)));
+}
+
+const EMPTY_PROGRAM = emptySubtrees(taggedHash(TAG.insn, new Uint8Array(INSN_BYTES)), 32);
+
+export function hashInstruction(insn: Instruction): Uint8Array {
+  return taggedHash(TAG.insn, encodeInstruction(insn));
+}
+
+/** The program root: the Merkle root of the instruction leaves, padded with HALT. */
+export function programRoot(program: Program): Uint8Array {
+  return merkleRoot(program.instructions.map(hashInstruction), programDepth(program), EMPTY_PROGRAM);
+}
