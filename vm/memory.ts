@@ -107,8 +107,9 @@ export interface LeafWrite {
 export class FlatMemory implements MemoryReader {
   readonly words: Int32Array;
 
-  constructor(size: number) {
-    this.words = new Int32Array(size);
+  /** A zeroed memory of `size` words, or a view over existing words. */
+  constructor(size: number | Int32Array) {
+    this.words = typeof size === "number" ? new Int32Array(size) : size;
   }
 
   readLeaf(addr: number): Int32Array {

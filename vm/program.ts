@@ -15,7 +15,7 @@
 import { BytecodeError } from "./errors.js";
 import { TAG, taggedHash } from "./hash.js";
 import { CHUNK_WORDS, LEAF_WORDS, MAX_MEMORY_DEPTH, dataBase } from "./memory.js";
-import { emptySubtrees, merkleRoot } from "./merkle.js";
+import { buildLevels, emptySubtrees, merkleProof } from "./merkle.js";
 import { Opcode, opcodeInfo } from "./opcodes.js";
 
 export const BYTECODE_MAGIC = "MLBC";
@@ -104,10 +104,60 @@ export function decodeProgram(bytes: Uint8Array): Program {
   });
 }
 
+/** A range of words an instruction reads or writes, and whether it must lie in the data region. */
+export interface Access {
+  what: string;
+  addr: number;
+  words: number;
+  /** Writable: must lie in the data region. */
+  data: boolean;
+  /** The alignment the address must have (1 when any word address will do). */
+  align: number;
+}
+
+const leafSpan = (addr: number, n: number) => {
+  const first = Math.floor(addr / LEAF_WORDS) * LEAF_WORDS;
+  return { addr: first, words: Math.ceil((addr + n) / LEAF_WORDS) * LEAF_WORDS - first };
+};
+
+/**
+ * The memory an instruction touches, in whole leaves or chunks as its steps read them: what validation checks
+ * and what sizes the data region a run needs.
+ */
+export function accesses(insn: Instruction): Access[] {
+  switch (insn.opcode) {
+    case Opcode.DENSE: {
+      const [input, weights, bias, output, inputs, outputs] = insn.args;
+      const span = Math.ceil(inputs / CHUNK_WORDS) * CHUNK_WORDS;
+      return [
+        { what: "input", addr: input, words: span, data: false, align: CHUNK_WORDS },
+        { what: "weights", addr: weights, words: span * outputs, data: false, align: CHUNK_WORDS },
+        { what: "bias", ...leafSpan(bias, outputs), data: false, align: 1 },
+        { what: "output", ...leafSpan(output, outputs), data: true, align: 1 },
+      ];
+    }
+    case Opcode.RELU:
+    case Opcode.SIGMOID:
+    case Opcode.TANH: {
+      const [addr, n] = insn.args;
+      return [{ what: "buffer", addr, words: Math.ceil(n / LEAF_WORDS) * LEAF_WORDS, data: true, align: LEAF_WORDS }];
+    }
+    case Opcode.ARGMAX: {
+      const [src, n, dst] = insn.args;
+      return [
+        { what: "src", addr: src, words: Math.ceil(n / LEAF_WORDS) * LEAF_WORDS, data: false, align: LEAF_WORDS },
+        { what: "dst", ...leafSpan(dst, 1), data: true, align: 1 },
+      ];
+    }
+    default:
+      return [];
+  }
+}
+
 /**
  * The rules every runnable program obeys; the compiler only emits such programs and the decoder rejects
- * others. They guarantee that every memory access of every step is aligned and inside memory, so the
- * interpreter never faults and every step has a witness.
+ * others. They guarantee that every memory access of every step is aligned and inside memory, and that every
+ * write lands in the data region, so the interpreter never faults and every step has a witness.
  */
 export function validateProgram(program: Program): Program {
   const { memoryDepth: depth, instructions } = program;
@@ -115,70 +165,49 @@ export function validateProgram(program: Program): Program {
   if ((program.flags & ~FLAG_ARGMAX_OUTPUT) !== 0) throw new BytecodeError(`unknown header flags 0x${program.flags.toString(16)}`);
   const base = dataBase(depth);
   const end = 2 * base;
-  const inData = (what: string, addr: number, n: number) => {
-    if (addr < base || addr + n > end) throw new BytecodeError(`${what} [${addr}, ${addr + n}) is outside the data region [${base}, ${end})`);
-  };
-  const inMemory = (what: string, addr: number, n: number) => {
-    if (addr + n > end) throw new BytecodeError(`${what} [${addr}, ${addr + n}) is outside memory [0, ${end})`);
-  };
-  const aligned = (what: string, addr: number, to: number) => {
-    if (addr % to !== 0) throw new BytecodeError(`${what} address ${addr} is not aligned to ${to} words`);
-  };
-  const positive = (what: string, n: number) => {
-    if (n < 1) throw new BytecodeError(`${what} must be at least 1`);
-  };
-  positive("input length", program.inputLength);
-  positive("output length", program.outputLength);
-  inData("input", base, program.inputLength);
-  inData("output", program.outputAddress, program.outputLength);
+  if (program.inputLength < 1) throw new BytecodeError("input length must be at least 1");
+  if (program.outputLength < 1) throw new BytecodeError("output length must be at least 1");
+  if (base + program.inputLength > end) throw new BytecodeError(`input [${base}, ${base + program.inputLength}) is outside the data region [${base}, ${end})`);
+  if (program.outputAddress < base || program.outputAddress + program.outputLength > end) {
+    throw new BytecodeError(`output [${program.outputAddress}, ${program.outputAddress + program.outputLength}) is outside the data region [${base}, ${end})`);
+  }
   if (instructions.length === 0 || instructions[instructions.length - 1].opcode !== Opcode.HALT) {
     throw new BytecodeError("a program must end with HALT");
   }
   instructions.forEach((insn, k) => {
     const info = opcodeInfo(insn.opcode);
     if (!info) throw new BytecodeError(`instruction ${k}: unknown opcode 0x${insn.opcode.toString(16)}`);
-    if (insn.args.length !== info.operands.length) throw new BytecodeError(`instruction ${k} (${info.name}) has ${insn.args.length} operands, expected ${info.operands.length}`);
-    insn.args.forEach((a, j) => {
-      if (!Number.isInteger(a) || a < 0 || a > 0xffffffff) throw new BytecodeError(`instruction ${k} (${info.name}) operand ${info.operands[j]} = ${a} is not a u32`);
-    });
     const at = `instruction ${k} (${info.name})`;
-    switch (insn.opcode) {
-      case Opcode.HALT:
-        if (k !== instructions.length - 1) throw new BytecodeError(`${at}: HALT may only be the last instruction`);
-        break;
-      case Opcode.DENSE: {
-        const [input, weights, bias, output, inputs, outputs] = insn.args;
-        positive(`${at} inputs`, inputs);
-        positive(`${at} outputs`, outputs);
-        const span = Math.ceil(inputs / CHUNK_WORDS) * CHUNK_WORDS;
-        aligned(`${at} input`, input, CHUNK_WORDS);
-        aligned(`${at} weights`, weights, CHUNK_WORDS);
-        inMemory(`${at} input`, input, span);
-        inMemory(`${at} weights`, weights, span * outputs);
-        inMemory(`${at} bias`, Math.floor(bias / LEAF_WORDS) * LEAF_WORDS, Math.ceil((bias % LEAF_WORDS + outputs) / LEAF_WORDS) * LEAF_WORDS);
-        inData(`${at} output`, Math.floor(output / LEAF_WORDS) * LEAF_WORDS, Math.ceil((output % LEAF_WORDS + outputs) / LEAF_WORDS) * LEAF_WORDS);
-        break;
-      }
-      case Opcode.RELU:
-      case Opcode.SIGMOID:
-      case Opcode.TANH: {
-        const [addr, n] = insn.args;
-        positive(`${at} n`, n);
-        aligned(`${at} buffer`, addr, LEAF_WORDS);
-        inData(`${at} buffer`, addr, Math.ceil(n / LEAF_WORDS) * LEAF_WORDS);
-        break;
-      }
-      case Opcode.ARGMAX: {
-        const [src, n, dst] = insn.args;
-        positive(`${at} n`, n);
-        aligned(`${at} src`, src, LEAF_WORDS);
-        inMemory(`${at} src`, src, Math.ceil(n / LEAF_WORDS) * LEAF_WORDS);
-        inData(`${at} dst`, Math.floor(dst / LEAF_WORDS) * LEAF_WORDS, LEAF_WORDS);
-        break;
-      }
+    if (insn.args.length !== info.operands.length) throw new BytecodeError(`${at} has ${insn.args.length} operands, expected ${info.operands.length}`);
+    insn.args.forEach((a, j) => {
+      if (!Number.isInteger(a) || a < 0 || a > 0xffffffff) throw new BytecodeError(`${at} operand ${info.operands[j]} = ${a} is not a u32`);
+    });
+    if (insn.opcode === Opcode.HALT && k !== instructions.length - 1) throw new BytecodeError(`${at}: HALT may only be the last instruction`);
+    // Every size operand (all but the addresses) is a count that must be at least 1.
+    info.operands.forEach((name, j) => {
+      if (["inputs", "outputs", "n"].includes(name) && insn.args[j] < 1) throw new BytecodeError(`${at} ${name} must be at least 1`);
+    });
+    for (const a of accesses(insn)) {
+      if (a.addr % a.align !== 0) throw new BytecodeError(`${at} ${a.what} address ${a.addr} is not aligned to ${a.align} words`);
+      if (a.data && a.addr < base) throw new BytecodeError(`${at} ${a.what} [${a.addr}, ${a.addr + a.words}) is outside the data region [${base}, ${end})`);
+      if (a.addr + a.words > end) throw new BytecodeError(`${at} ${a.what} [${a.addr}, ${a.addr + a.words}) is outside memory [0, ${end})`);
     }
   });
   return program;
+}
+
+/**
+ * How many words of the data region, from its base, a run of the program can touch (whole leaves): the
+ * input, every buffer read or written there, and the output. A traced run keeps a Merkle tree over just these.
+ */
+export function dataExtent(program: Program): number {
+  const base = dataBase(program.memoryDepth);
+  let end = base + Math.ceil(program.inputLength / CHUNK_WORDS) * CHUNK_WORDS;
+  end = Math.max(end, program.outputAddress + program.outputLength);
+  for (const insn of program.instructions) {
+    for (const a of accesses(insn)) if (a.addr + a.words > base) end = Math.max(end, a.addr + a.words);
+  }
+  return Math.ceil((end - base) / LEAF_WORDS) * LEAF_WORDS;
 }
 
 /** The number of steps from the initial state to the halted one: N, so the trace is s0 … sN. */
@@ -204,13 +233,25 @@ export function programDepth(program: Program): number {
   return Math.ceil(Math.log2(Math.max(1, program.instructions.length)));
 }
 
-const EMPTY_PROGRAM = emptySubtrees(taggedHash(TAG.insn, new Uint8Array(INSN_BYTES)), 32);
+/** Padding hashes of the program tree: empty[0] is the hash of the all-zero instruction, HALT. */
+export const EMPTY_PROGRAM = emptySubtrees(taggedHash(TAG.insn, new Uint8Array(INSN_BYTES)), 32);
 
 export function hashInstruction(insn: Instruction): Uint8Array {
   return taggedHash(TAG.insn, encodeInstruction(insn));
 }
 
+/** The program tree's levels (leaves first), for its root and for instruction proofs. */
+export function programLevels(program: Program): Uint8Array[][] {
+  return buildLevels(program.instructions.map(hashInstruction), programDepth(program), EMPTY_PROGRAM);
+}
+
 /** The program root: the Merkle root of the instruction leaves, padded with HALT. */
 export function programRoot(program: Program): Uint8Array {
-  return merkleRoot(program.instructions.map(hashInstruction), programDepth(program), EMPTY_PROGRAM);
+  const levels = programLevels(program);
+  return levels[levels.length - 1][0];
+}
+
+/** The program-tree siblings of the instruction at pc. */
+export function instructionProof(levels: Uint8Array[][], pc: number): Uint8Array[] {
+  return merkleProof(levels, pc, EMPTY_PROGRAM);
 }
