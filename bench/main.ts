@@ -1,47 +1,82 @@
 /**
- * `npm run bench [-- --json]`: MNIST inference latency in the reference interpreter, next to a plain
- * float64 JavaScript forward pass of the same weights (the practical floor), and their ratio.
- * --json prints the same figures as one JSON object (fields documented in the README).
+ * `npm run bench [-- --json] [-- --quick]`: the benchmarks (never timed tests). Prints a report, or with --json
+ * one JSON object whose fields the README documents. --quick skips the scale sweep (the slowest part).
+ *   keccak       @noble/hashes against the WASM kernel's keccak256
+ *   inference    one MNIST inference: TS reference, WASM kernel, float64 forward pass
+ *   trace        a traced MNIST run with its trace root, a step witness, peak RSS
+ *   merkle       the trace tree built by merkletreejs and by vm/merkle.ts
+ *   scale        random MLPs of ~10k to ~4M parameters, each in its own process
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { compileGraph } from "../compiler/compile.js";
-import { forwardFloat } from "../compiler/float.js";
 import { importOnnx } from "../compiler/onnx.js";
 import { loadMnist } from "../datasets/mnist.js";
-import { encodeInput, run } from "../interpreter/run.js";
-import { formatUs, measure } from "./timing.js";
+import { encodeInput } from "../interpreter/run.js";
+import { WasmMachine } from "../interpreter/wasm/machine.js";
+import { benchInference, benchTrace } from "./inference.js";
+import { benchKeccak } from "./keccak.js";
+import { benchMerkle } from "./merkle.js";
+import { SCALE_SHAPES, benchScale, measureScalePoint } from "./scale.js";
+import { formatUs } from "./timing.js";
 
 const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 
 export async function main(argv: string[]): Promise<void> {
+  const point = argv.indexOf("--scale-point");
+  if (point >= 0) {
+    console.log(JSON.stringify(measureScalePoint(SCALE_SHAPES[Number(argv[point + 1])])));
+    return;
+  }
   const json = argv.includes("--json");
+  const log = json ? () => {} : (line: string) => console.log(line);
+
   const graph = importOnnx(readFileSync(root("fixtures/models/mnist-mlp.onnx")), "mnist-mlp");
   const model = compileGraph(graph);
   const mnist = loadMnist(root("fixtures/mnist"));
-  const digits = Array.from({ length: 200 }, (_, k) => mnist.image(8000 + k));
-  const words = digits.map((d) => encodeInput(model.program, d));
+  const images = Array.from({ length: 200 }, (_, k) => mnist.image(8000 + k));
+  const inputs = images.map((image) => encodeInput(model.program, image));
 
-  const reference = measure((k) => run(model, words[k % words.length]), { samples: 200 });
-  const float = measure((k) => forwardFloat(graph, digits[k % digits.length]), { samples: 200, perBatch: 50, warmup: 500 });
+  log("keccak256, 64-byte inputs");
+  const keccak = benchKeccak();
+  log(`  @noble/hashes                       ${(keccak.nobleHashesPerSecond / 1000).toFixed(0).padStart(7)}k hashes/s`);
+  log(`  WASM kernel, called from JS         ${(keccak.wasmHashesPerSecond / 1000).toFixed(0).padStart(7)}k hashes/s`);
+  if (keccak.wasmInKernelHashesPerSecond) log(`  WASM kernel, inside the kernel      ${(keccak.wasmInKernelHashesPerSecond / 1000).toFixed(0).padStart(7)}k hashes/s`);
 
-  const figures = {
-    model: "mnist-mlp 784-128-64-10",
-    parameters: model.meta.parameters,
-    steps: model.meta.steps,
-    mnistInference: {
-      referenceInterpreterUs: reference.medianUs,
-      float64Us: float.medianUs,
-      referenceOverFloat: reference.medianUs / float.medianUs,
-    },
-    node: process.version,
-  };
-  if (json) {
-    console.log(JSON.stringify(figures, null, 2));
-    return;
+  log(`\nMNIST inference, 784-128-64-10 (${model.meta.parameters} parameters, ${model.meta.steps} steps), median`);
+  const inference = benchInference(graph, model, inputs, images);
+  log(`  TypeScript reference interpreter    ${formatUs(inference.referenceInterpreterUs).padStart(10)}   ${inference.referenceOverFloat.toFixed(1)}× float64`);
+  log(`  WASM kernel                         ${formatUs(inference.wasmUs).padStart(10)}   ${inference.wasmOverFloat.toFixed(2)}× float64`);
+  log(`  float64 forward pass (plain JS)     ${formatUs(inference.float64Us).padStart(10)}`);
+
+  log("\nTraced MNIST run (WASM), model tree cached");
+  const trace = benchTrace(model, inputs);
+  log(`  traced run with trace root          ${trace.tracedRunMs.toFixed(2).padStart(7)} ms   (first run, building the model tree: ${trace.firstTracedRunMs.toFixed(1)} ms)`);
+  log(`  witness for a step                  ${trace.witnessMs.toFixed(3).padStart(7)} ms   (checkpoint every ${trace.checkpointInterval} steps)`);
+  log(`  steps ${trace.steps}, trace depth ${trace.traceDepth}, peak RSS ${trace.peakRssMB.toFixed(0)} MB`);
+
+  const traced = new WasmMachine(model).trace(inputs[0]);
+  const merkle = benchMerkle(Array.from({ length: traced.steps + 1 }, (_, k) => traced.stateHash(k)));
+  log(`\nTrace tree, ${merkle.leaves} leaves, both with @noble/hashes keccak`);
+  log(`  merkletreejs                        ${merkle.merkletreejsMs.toFixed(1).padStart(7)} ms`);
+  log(`  vm/merkle.ts                        ${merkle.vmMerkleMs.toFixed(1).padStart(7)} ms   (same root: ${merkle.sameRoot})`);
+
+  let scale: ReturnType<typeof benchScale> | undefined;
+  if (!argv.includes("--quick")) {
+    log("\nScale sweep: random ReLU MLPs, each in its own process");
+    scale = benchScale();
+    const [base] = scale;
+    log("  parameters      steps  depth  WASM plain  reference plain   traced run  witness  peak RSS   plain/param  traced/param (× smallest)");
+    for (const p of scale) {
+      const plainRatio = p.wasmPlainUs / p.parameters / (base.wasmPlainUs / base.parameters);
+      const tracedRatio = p.tracedRunMs / p.parameters / (base.tracedRunMs / base.parameters);
+      log(
+        `  ${String(p.parameters).padStart(10)} ${String(p.steps).padStart(10)} ${String(p.traceDepth).padStart(6)} ${formatUs(p.wasmPlainUs).padStart(11)} ${formatUs(p.referencePlainUs).padStart(16)} ${(p.tracedRunMs.toFixed(1) + " ms").padStart(12)} ${(p.witnessMs.toFixed(2) + " ms").padStart(8)} ${(p.peakRssMB.toFixed(0) + " MB").padStart(9)} ${plainRatio.toFixed(2).padStart(13)} ${tracedRatio.toFixed(2).padStart(13)}`,
+      );
+    }
   }
-  console.log(`MNIST inference, ${figures.model} (${figures.parameters} parameters, ${figures.steps} VM steps), median of 200`);
-  console.log(`  reference interpreter (TypeScript)   ${formatUs(reference.medianUs).padStart(10)}`);
-  console.log(`  float64 forward pass (plain JS)      ${formatUs(float.medianUs).padStart(10)}`);
-  console.log(`  ratio reference / float64            ${figures.mnistInference.referenceOverFloat.toFixed(1).padStart(8)}×`);
+
+  if (json) {
+    console.log(JSON.stringify({ node: process.version, model: "mnist-mlp 784-128-64-10", parameters: model.meta.parameters, steps: model.meta.steps, keccak, mnistInference: inference, trace, merkle, scale: scale ?? null }, null, 2));
+  }
 }

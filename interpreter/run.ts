@@ -87,7 +87,8 @@ export function encodeInput(program: Program, values: ArrayLike<number>): Int32A
   return words;
 }
 
-function checkInput(program: Program, input: Int32Array): void {
+/** The input fits the program (InputError otherwise). */
+export function checkInput(program: Program, input: Int32Array): void {
   if (input.length !== program.inputLength) {
     throw new InputError(`input has ${input.length} words, the model takes ${program.inputLength}`);
   }

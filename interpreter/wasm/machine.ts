@@ -16,7 +16,7 @@ import { type State, encodeState } from "../../vm/state.js";
 import { step } from "../../vm/step.js";
 import type { MemoryRead, ReadKind, StepWitness } from "../../vm/witness.js";
 import { READ_HEIGHT, READ_WORDS } from "../../vm/witness.js";
-import { type Executable, initialMemory, readOutput } from "../run.js";
+import { type Executable, checkInput, readOutput } from "../run.js";
 import { instantiateKernel } from "./load.js";
 
 export const DEFAULT_CHECKPOINT_INTERVAL = 256;
@@ -168,7 +168,7 @@ export class WasmMachine {
   }
 
   private load(input: Int32Array): void {
-    initialMemory(this.model, input); // validates the input as the reference does
+    checkInput(this.model.program, input);
     this.kernel.resetMachine();
     this.words(dataBase(this.model.program.memoryDepth), input.length).set(input);
   }

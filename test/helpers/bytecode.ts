@@ -24,19 +24,4 @@ export function program(depth: number, inputLength: number, outputAt: number, ou
   };
 }
 
-/** A deterministic PRNG (mulberry32), so randomized tests are reproducible from their seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** A random int32 in [lo, hi]. */
-export function randInt(rand: () => number, lo: number, hi: number): number {
-  return lo + Math.floor(rand() * (hi - lo + 1));
-}
+export { prng, randInt } from "../../datasets/synthetic.js";
