@@ -9,8 +9,9 @@ import { type Command, COMMON_OPTIONS, type Io, UsageError, helpText } from "./c
 import { compileCommand } from "./commands/compile.js";
 import { evalCommand } from "./commands/eval.js";
 import { runCommand } from "./commands/run.js";
+import { traceCommand } from "./commands/trace.js";
 
-export const COMMANDS: Command[] = [compileCommand, runCommand, evalCommand];
+export const COMMANDS: Command[] = [compileCommand, runCommand, evalCommand, traceCommand];
 
 const consoleIo: Io = { out: (line) => process.stdout.write(line + "\n"), err: (line) => process.stderr.write(line + "\n") };
 

@@ -10,6 +10,11 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import { COMMANDS, main } from "../cli/main.js";
 import { loadMnist } from "../datasets/mnist.js";
+import { TAG, taggedHash, toHex } from "../vm/hash.js";
+import { verifyStep } from "../vm/onestep.js";
+import { witnessFromJson } from "../vm/witness.js";
+
+const keccakState = (preimage: Uint8Array) => taggedHash(TAG.state, preimage);
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const fixture = (path: string) => join(root, "fixtures", path);
@@ -82,6 +87,33 @@ describe("compile, run, eval", () => {
     expect(result.n).toBe(200);
     expect(result.accuracy).toBeGreaterThan(0.9);
     expect(result.agreement).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it("the ts and wasm engines print the same results; an unknown engine is a usage error", async () => {
+    const batch = writeJson("engines.json", [digit(8100), digit(8101)]);
+    const wasm = await cli("run", mlvmFile, "--input", batch, "--json");
+    const ts = await cli("run", mlvmFile, "--input", batch, "--json", "--engine", "ts");
+    expect(JSON.parse(ts.out)).toEqual(JSON.parse(wasm.out));
+    const bad = await cli("run", mlvmFile, "--input", batch, "--engine", "gpu");
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--engine must be wasm or ts/);
+  });
+
+  it("traces an input: trace root, states, and a witness that verifies", async () => {
+    const one = writeJson("trace-in.json", digit(8000));
+    const witnessFile = join(tmp, "witness.json");
+    const r = await cli("trace", mlvmFile, "--input", one, "--witness", "24", "-o", witnessFile, "--json");
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.out);
+    expect(summary).toMatchObject({ steps: 3503, traceDepth: 12, prediction: mnist.label(8000) });
+    expect(summary.traceRoot).toMatch(/^0x[0-9a-f]{64}$/);
+    const witness = witnessFromJson(JSON.parse(readFileSync(witnessFile, "utf8")));
+    expect(witness.step).toBe(24);
+    const post = toHex(verifyStep(keccakState(witness.preState), witness));
+    expect(post).toBe(toHex(witness.postStateHash));
+    const outOfRange = await cli("trace", mlvmFile, "--input", one, "--witness", "4095");
+    expect(outOfRange.code).toBe(2);
+    expect(outOfRange.err).toMatch(/--witness must be a step in \[0, 4094\]/);
   });
 
   it("runs a JSON-weights model", async () => {

@@ -1,6 +1,7 @@
 import { loadModel } from "../../compiler/compile.js";
 import { InputError } from "../../vm/errors.js";
-import { decodeOutput, encodeInput, run } from "../../interpreter/run.js";
+import { decodeOutput, encodeInput } from "../../interpreter/run.js";
+import { ENGINE_OPTION, engine } from "../engine.js";
 import type { Command } from "../command.js";
 import { onePositional, readJsonFile, requiredString } from "../args.js";
 
@@ -11,15 +12,17 @@ export const runCommand: Command = {
   options: {
     input: { type: "string", short: "i", valueName: "FILE", description: "a JSON array of numbers (one input) or of arrays (a batch); - reads stdin" },
     json: { type: "boolean", description: 'print {"outputs": [[…]], "predictions": […]}' },
+    engine: ENGINE_OPTION,
   },
   details: "Outputs are dequantized from Q16.16; for a classifier they are the logits (a final Softmax is folded into\nthe argmax), and the prediction is the argmax, ties going to the lowest index.",
   run(positionals, values, io) {
     const model = loadModel(onePositional(positionals, "MODEL"));
     const inputPath = requiredString(values, "input");
     const batch = parseBatch(readJsonFile(inputPath, "input file"), inputPath);
+    const execute = engine(model, values.engine);
     const results = batch.map((vector, k) => {
       try {
-        return decodeOutput(model.program, run(model, encodeInput(model.program, vector)).output);
+        return decodeOutput(model.program, execute(encodeInput(model.program, vector)));
       } catch (error) {
         if (error instanceof InputError && batch.length > 1) throw new InputError(`input ${k}: ${error.message}`);
         throw error;
@@ -37,7 +40,7 @@ export const runCommand: Command = {
 };
 
 /** A JSON array of numbers is one input; an array of such arrays is a batch. */
-function parseBatch(json: unknown, path: string): number[][] {
+export function parseBatch(json: unknown, path: string): number[][] {
   if (!Array.isArray(json) || json.length === 0) throw new InputError(`input file ${path} must hold a non-empty JSON array`);
   if (json.every((v) => typeof v === "number")) return [json as number[]];
   if (json.every((v) => Array.isArray(v))) return json as number[][];
