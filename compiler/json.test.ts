@@ -5,20 +5,11 @@ import { ModelFormatError, NonFiniteWeightError } from "./graph.js";
 import type { DenseLayer } from "./graph.js";
 import { importJson } from "./json.js";
 import { importOnnx } from "./onnx.js";
+import { expectThrow } from "../test/helpers/expect.js";
 
 const MODELS = new URL("../fixtures/models/", import.meta.url);
 const read = (file: string) => readFileSync(new URL(file, MODELS), "utf8");
 
-function expectThrow(fn: () => unknown, cls: new (...args: never[]) => Error, ...patterns: (string | RegExp)[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(cls);
-  for (const p of patterns) expect((caught as Error).message).toMatch(p);
-}
 
 const base = () => ({
   format: "mlvm-mlp",

@@ -6,6 +6,7 @@ import { forwardFloat } from "./float.js";
 import { ModelFormatError, NonFiniteWeightError, UnsupportedOpError } from "./graph.js";
 import type { DenseLayer, ModelGraph } from "./graph.js";
 import { importOnnx } from "./onnx.js";
+import { expectThrow } from "../test/helpers/expect.js";
 
 const { onnx } = onnxProto;
 const MODELS = new URL("../fixtures/models/", import.meta.url);
@@ -14,18 +15,6 @@ const reference = (file: string) => JSON.parse(readFileSync(new URL(file, MODELS
 const dense = (g: ModelGraph) => g.layers.filter((l): l is DenseLayer => l.kind === "dense");
 const summary = (g: ModelGraph) => g.layers.map((l) => (l.kind === "dense" ? `dense ${l.inputs}x${l.outputs}` : l.fn));
 
-function expectThrow(fn: () => unknown, cls: new (...args: never[]) => Error, ...patterns: (string | RegExp)[]): Error {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(cls);
-  const message = (caught as Error).message;
-  for (const p of patterns) expect(message).toMatch(p);
-  return caught as Error;
-}
 
 function closeTo(actual: ArrayLike<number>, expected: number[], tolerance: number): void {
   expect(actual.length).toBe(expected.length);

@@ -2,21 +2,11 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { describe, expect, it } from "vitest";
 import { createWasmKeccak, createWasmKeccakBatch, createWasmKeccakChain } from "./keccak.js";
 import { instantiateKernel } from "./load.js";
+import { prng } from "../../datasets/synthetic.js";
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex");
 const utf8 = (text: string) => new TextEncoder().encode(text);
 
-/** mulberry32: a small seeded PRNG, so failures reproduce. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(next: () => number, length: number): Uint8Array {
   const out = new Uint8Array(length);
