@@ -5,6 +5,7 @@
  *   inference    one MNIST inference: TS reference, WASM kernel, float64 forward pass
  *   trace        a traced MNIST run with its trace root, a step witness, peak RSS
  *   merkle       the trace tree built by merkletreejs and by vm/merkle.ts
+ *   gas          the one-step verifier's gas per step kind, and a whole inference in the EVM
  *   scale        random MLPs of ~10k to ~4M parameters, each in its own process
  */
 import { readFileSync } from "node:fs";
@@ -14,6 +15,7 @@ import { importOnnx } from "../compiler/onnx.js";
 import { loadMnist } from "../datasets/mnist.js";
 import { encodeInput } from "../interpreter/run.js";
 import { WasmMachine } from "../interpreter/wasm/machine.js";
+import { benchGas } from "./gas.js";
 import { benchInference, benchTrace } from "./inference.js";
 import { benchKeccak } from "./keccak.js";
 import { benchMerkle } from "./merkle.js";
@@ -61,6 +63,16 @@ export async function main(argv: string[]): Promise<void> {
   log(`  merkletreejs                        ${merkle.merkletreejsMs.toFixed(1).padStart(7)} ms`);
   log(`  vm/merkle.ts                        ${merkle.vmMerkleMs.toFixed(1).padStart(7)} ms   (same root: ${merkle.sameRoot})`);
 
+  log("\nOne-step verifier gas per step kind (every step of one MNIST trace as a transaction: 21,000 + calldata + execution)");
+  const gas = await benchGas(model, inputs[0]);
+  log("  step kind                    steps   max gas  median gas  calldata (of max)");
+  for (const k of gas.stepKinds) {
+    log(`  ${k.kind.padEnd(26)} ${String(k.steps).padStart(7)} ${String(k.maxGas).padStart(9)} ${String(k.medianGas).padStart(11)} ${String(k.maxCalldataGas).padStart(18)}`);
+  }
+  log(`  whole MNIST inference in the EVM (same Solidity library, weights in contract code): ${gas.fullInferenceGas.toLocaleString("en-US")} gas`);
+  log(`  one dispute step / full on-chain inference: ${gas.maxStepGas.toLocaleString("en-US")} / ${gas.fullInferenceGas.toLocaleString("en-US")} = ${(100 * gas.stepOverFullInference).toFixed(2)}%`);
+  log(`  (evm-neural-network, published: ${gas.evmNeuralNetworkGas.toLocaleString("en-US")} gas per MNIST inference)`);
+
   let scale: ReturnType<typeof benchScale> | undefined;
   if (!argv.includes("--quick")) {
     log("\nScale sweep: random ReLU MLPs, each in its own process");
@@ -77,6 +89,6 @@ export async function main(argv: string[]): Promise<void> {
   }
 
   if (json) {
-    console.log(JSON.stringify({ node: process.version, model: "mnist-mlp 784-128-64-10", parameters: model.meta.parameters, steps: model.meta.steps, keccak, mnistInference: inference, trace, merkle, scale: scale ?? null }, null, 2));
+    console.log(JSON.stringify({ node: process.version, model: "mnist-mlp 784-128-64-10", parameters: model.meta.parameters, steps: model.meta.steps, keccak, mnistInference: inference, trace, merkle, gas, scale: scale ?? null }, null, 2));
   }
 }

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.28;
 
-import {Memory} from "./Memory.sol";
-
 /// @title The VM's number format and the only arithmetic it does on it.
 /// @notice The Solidity twin of vm/fixed.ts: same functions, same order, same formulas. vm/fixed.ts is the
 /// specification. Q16.16 words are int32; products are exact in int256; the accumulator is int64.
@@ -34,11 +32,18 @@ library Fixed {
     }
 
     /// The exact sum Σ_{t<n} w[t] · x[t] of the Q16.16 words of two 32-word chunks (4 leaves each), as a Q32.32
-    /// integer. |sum| ≤ 32 · 2^62 = 2^67, far inside int256, so nothing here can overflow.
+    /// integer. |sum| ≤ 32 · 2^62 = 2^67, far inside int256, so nothing here can overflow. Each leaf is loaded
+    /// from calldata once and its 8 big-endian words are taken by shifts (Memory.wordAt, inlined).
     function dot(bytes32[] calldata w, bytes32[] calldata x, uint256 n) internal pure returns (int256 sum) {
         unchecked {
-            for (uint256 t = 0; t < n; ++t) {
-                sum += int256(Memory.wordAt(w[t >> 3], t & 7)) * int256(Memory.wordAt(x[t >> 3], t & 7));
+            for (uint256 leaf = 0; leaf * 8 < n; ++leaf) {
+                uint256 wl = uint256(w[leaf]);
+                uint256 xl = uint256(x[leaf]);
+                uint256 end = n - leaf * 8 < 8 ? n - leaf * 8 : 8;
+                for (uint256 t = 0; t < end; ++t) {
+                    uint256 shift = 224 - 32 * t;
+                    sum += int256(int32(uint32(wl >> shift))) * int256(int32(uint32(xl >> shift)));
+                }
             }
         }
     }
