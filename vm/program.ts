@@ -197,8 +197,9 @@ export function validateProgram(program: Program): Program {
 }
 
 /**
- * How many words of the data region, from its base, a run of the program can touch (whole leaves): the
- * input, every buffer read or written there, and the output. A traced run keeps a Merkle tree over just these.
+ * How many words of the data region, from its base, a run of the program can touch: the input, every buffer
+ * read or written there, and the output, rounded up to whole chunks so that any chunk holding one of those
+ * words (an output chunk a claim proves, say) lies inside. A traced run keeps a Merkle tree over just these.
  */
 export function dataExtent(program: Program): number {
   const base = dataBase(program.memoryDepth);
@@ -207,7 +208,7 @@ export function dataExtent(program: Program): number {
   for (const insn of program.instructions) {
     for (const a of accesses(insn)) if (a.addr + a.words > base) end = Math.max(end, a.addr + a.words);
   }
-  return Math.ceil((end - base) / LEAF_WORDS) * LEAF_WORDS;
+  return Math.ceil((end - base) / CHUNK_WORDS) * CHUNK_WORDS;
 }
 
 /** The number of steps from the initial state to the halted one: N, so the trace is s0 … sN. */

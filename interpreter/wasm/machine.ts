@@ -10,7 +10,7 @@
  * 1,024 data words) 14 checkpoints, 58 KB.
  */
 import { MlvmError } from "../../vm/errors.js";
-import { LEAF_WORDS, dataBase } from "../../vm/memory.js";
+import { CHUNK_WORDS, LEAF_WORDS, alignDown, dataBase } from "../../vm/memory.js";
 import { MAX_OPERANDS, dataExtent, encodeInstruction, instructionProof, programLevels, stepCount } from "../../vm/program.js";
 import { type State, encodeState } from "../../vm/state.js";
 import { step } from "../../vm/step.js";
@@ -213,11 +213,7 @@ export class Trace {
     this.checkLeaf(k + 1);
     const { machine } = this;
     const kernel = machine.raw;
-    const at = Math.min(k, this.steps);
-    const c = Math.floor(at / machine.checkpointInterval);
-    kernel.restoreCheckpoint(c);
-    kernel.runSteps(BigInt(at - c * machine.checkpointInterval));
-    kernel.rebuildDataTree();
+    this.seek(k);
     const state = machine.registers();
     const programRoot = machine.programRoot();
     const memoryRoot = machine.bytes(kernel.memoryRootPointer(), 32).slice();
@@ -239,6 +235,35 @@ export class Trace {
       proof: machine.hashesFrom((out) => kernel.memoryProof(address / LEAF_WORDS, READ_HEIGHT[kind], out)),
     }));
     return { step: k, preState, instruction: encodeInstruction(insn), instructionProof: machine.instructionProof(state.pc), reads, postStateHash };
+  }
+
+  /**
+   * The chunks (32 words, chunk-aligned) covering the output region in sN's memory, each with its path to sN's
+   * memory root: what a claim proves its output with.
+   */
+  outputChunks(): { address: number; words: Int32Array; proof: Uint8Array[] }[] {
+    this.machine.checkGeneration(this.generation);
+    this.seek(this.steps);
+    const { outputAddress, outputLength } = this.machine.model.program;
+    const chunks = [];
+    for (let address = alignDown(outputAddress, CHUNK_WORDS); address < outputAddress + outputLength; address += CHUNK_WORDS) {
+      chunks.push({
+        address,
+        words: this.machine.words(address, CHUNK_WORDS).slice(),
+        proof: this.machine.hashesFrom((out) => this.machine.raw.memoryProof(address / LEAF_WORDS, READ_HEIGHT.chunk, out)),
+      });
+    }
+    return chunks;
+  }
+
+  /** Puts the kernel in state min(k, N), memory tree included: restore the checkpoint, replay, rehash. */
+  private seek(k: number): void {
+    const kernel = this.machine.raw;
+    const at = Math.min(k, this.steps);
+    const c = Math.floor(at / this.machine.checkpointInterval);
+    kernel.restoreCheckpoint(c);
+    kernel.runSteps(BigInt(at - c * this.machine.checkpointInterval));
+    kernel.rebuildDataTree();
   }
 
   private checkLeaf(k: number): void {

@@ -1,0 +1,9 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.28;
+
+/// A contract that asks the oracle for inferences and receives their final results.
+interface IInferenceConsumer {
+    /// Called once per request, when its claim is final. `output` is the program's output region (a
+    /// classifier's Q16.16 logits followed by its prediction).
+    function onInference(uint256 requestId, bytes32 modelId, int32[] calldata output) external;
+}
