@@ -6,6 +6,7 @@
  *   trace        a traced MNIST run with its trace root, a step witness, peak RSS
  *   merkle       the trace tree built by merkletreejs and by vm/merkle.ts
  *   gas          the one-step verifier's gas per step kind, and a whole inference in the EVM
+ *   dispute      a whole MNIST dispute on the Hardhat network: claim, challenge, every move, the proof
  *   scale        random MLPs of ~10k to ~4M parameters, each in its own process
  */
 import { readFileSync } from "node:fs";
@@ -15,6 +16,7 @@ import { importOnnx } from "../compiler/onnx.js";
 import { loadMnist } from "../datasets/mnist.js";
 import { encodeInput } from "../interpreter/run.js";
 import { WasmMachine } from "../interpreter/wasm/machine.js";
+import { benchDispute } from "./dispute.js";
 import { benchGas } from "./gas.js";
 import { benchInference, benchTrace } from "./inference.js";
 import { benchKeccak } from "./keccak.js";
@@ -73,6 +75,12 @@ export async function main(argv: string[]): Promise<void> {
   log(`  one dispute step / full on-chain inference: ${gas.maxStepGas.toLocaleString("en-US")} / ${gas.fullInferenceGas.toLocaleString("en-US")} = ${(100 * gas.stepOverFullInference).toFixed(2)}%`);
   log(`  (evm-neural-network, published: ${gas.evmNeuralNetworkGas.toLocaleString("en-US")} gas per MNIST inference)`);
 
+  log("\nA whole MNIST dispute on the Hardhat network (a claim with a wrong output, one challenger), gas per transaction");
+  const dispute = await benchDispute(model, inputs[0]);
+  log(`  register model ${dispute.register}, request ${dispute.request}`);
+  log(`  claim ${dispute.claim}, challenge ${dispute.challenge}, ${dispute.movesCount} moves ${dispute.moves} (max ${dispute.maxMove}), prove ${dispute.prove}`);
+  log(`  the dispute, both parties summed (claim + challenge + moves + prove): ${dispute.dispute.toLocaleString("en-US")} gas`);
+
   let scale: ReturnType<typeof benchScale> | undefined;
   if (!argv.includes("--quick")) {
     log("\nScale sweep: random ReLU MLPs, each in its own process");
@@ -89,6 +97,6 @@ export async function main(argv: string[]): Promise<void> {
   }
 
   if (json) {
-    console.log(JSON.stringify({ node: process.version, model: "mnist-mlp 784-128-64-10", parameters: model.meta.parameters, steps: model.meta.steps, keccak, mnistInference: inference, trace, merkle, gas, scale: scale ?? null }, null, 2));
+    console.log(JSON.stringify({ node: process.version, model: "mnist-mlp 784-128-64-10", parameters: model.meta.parameters, steps: model.meta.steps, keccak, mnistInference: inference, trace, merkle, gas, dispute, scale: scale ?? null }, null, 2));
   }
 }

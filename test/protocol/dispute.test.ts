@@ -47,7 +47,7 @@ describe("a dispute on the Hardhat network", () => {
     const { claimId } = await postClaim(d, d.signers[2], requestId, liar, model);
     const tx = await (d.oracle.connect(d.signers[3]) as ethers.Contract).challenge(claimId, { value: CHALLENGE_BOND });
     const receipt = await tx.wait();
-    const gameId = d.oracle.interface.parseLog(receipt.logs.find((l: ethers.Log) => l.address === (d.oracle.target as string))!)?.args.gameId ?? 0n;
+    const gameId = receipt.logs.map((l: ethers.Log) => d.oracle.interface.parseLog(l)).find((e: ethers.LogDescription | null) => e?.name === "Challenged")!.args.gameId as bigint;
     const gas = await playGame(d, gameId, { signer: d.signers[2], tree: liar.tree }, { signer: d.signers[3], tree: honest.tree, trace });
     expect(gas.length).toBe(2 * 12 + 1);
     for (const move of gas.filter((g) => g.move !== "prove")) expect(move.gasUsed).toBeLessThanOrEqual(80_000n);
