@@ -32,6 +32,10 @@ error GamesOpen(uint256 claimId, uint256 games);
 error ChallengerIsClaimant();
 error NotGame();
 error NothingToWithdraw();
+/// A callback must be a contract (or zero, for none).
+error CallbackNotContract(address callback);
+/// finalize() was sent with too little gas for the callback to get its CALLBACK_GAS.
+error CallbackGasTooLow();
 error TransferFailed();
 error Reentrancy();
 
@@ -108,8 +112,10 @@ contract InferenceOracle is IGameOwner {
     }
 
     /// Asks for an inference of `modelId` on `input`: the input's words packed into 32-byte leaves (8 big-endian
-    /// int32 Q16.16 words each, zero-padded). `callback` (or zero) receives the final output.
+    /// int32 Q16.16 words each, zero-padded). `callback` (a contract, or zero for none) receives the final output;
+    /// a contract asking from its own constructor has no code yet, so it must pass zero or ask later.
     function request(bytes32 modelId, bytes32[] calldata input, address callback) external returns (uint256 requestId) {
+        if (callback != address(0) && callback.code.length == 0) revert CallbackNotContract(callback);
         Model memory m = registry.model(modelId);
         if (input.length != (uint256(m.inputLength) + 7) / 8) revert InputMalformed();
         uint256 used = m.inputLength % 8;
@@ -215,11 +221,12 @@ contract InferenceOracle is IGameOwner {
         bool delivered = true;
         if (r.callback != address(0)) {
             int32[] memory output = outputWords(model, outputLeaves);
-            // A callback that reverts or exhausts its gas leaves the claim final and the bonds paid.
-            try IInferenceConsumer(r.callback).onInference{gas: CALLBACK_GAS}(requestId, r.modelId, output) {}
-            catch {
-                delivered = false;
-            }
+            // A low-level call: a callback that reverts, exhausts its gas or lost its code leaves the claim final
+            // and the bonds paid (a try/catch would itself revert on a target without code).
+            (delivered,) = r.callback.call{gas: CALLBACK_GAS}(abi.encodeCall(IInferenceConsumer.onInference, (requestId, r.modelId, output)));
+            // A call forwards at most 63/64 of the gas left. If the callback failed and less than CALLBACK_GAS / 63
+            // remains, it may have been starved on purpose by a caller sending too little gas: refuse to finalize.
+            if (!delivered && gasleft() < CALLBACK_GAS / 63) revert CallbackGasTooLow();
         }
         emit Finalized(claimId, requestId, delivered);
     }

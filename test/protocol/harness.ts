@@ -197,3 +197,50 @@ function findRevertData(error: unknown): string | undefined {
   }
   return undefined;
 }
+
+// ——— Helpers for the claims, games, random-games and consumer suites ———
+
+/** The trace tree's leaves s0 … sN padded with sN to 2^depth: a fresh copy a test may corrupt. */
+export function traceLeaves(trace: Trace): Uint8Array[] {
+  return Array.from({ length: 2 ** trace.depth }, (_, k) => trace.stateHash(k));
+}
+
+/** Garbage that is no state's hash, distinct per leaf and per `salt`. */
+export function garbageLeaf(k: number, salt = 0): Uint8Array {
+  return taggedHash(TAG.state, Uint8Array.from([k >> 8, k & 255, salt & 255, 0xba, 0xd0]));
+}
+
+/** The honest tree with only leaf k (any of 0 … 2^depth − 1, padding included) replaced by `leaf`. */
+export function treeWithLeaf(trace: Trace, k: number, leaf: Uint8Array = garbageLeaf(k)): TraceTree {
+  const leaves = traceLeaves(trace);
+  leaves[k] = leaf;
+  return new TraceTree(leaves);
+}
+
+/** A request for `input`; returns its id and the InferenceRequested event's arguments. */
+export async function requestInference(d: Deployment, modelId: string, input: Int32Array, callback: string = ethers.ZeroAddress, from: ethers.Signer = d.signers[0]) {
+  const receipt = await (await (d.oracle.connect(from) as ethers.Contract).request(modelId, inputLeaves(input), callback)).wait();
+  const event = eventsIn(receipt, d.oracle, "InferenceRequested")[0];
+  return { requestId: event.args.requestId as bigint, event, receipt };
+}
+
+/** Challenges a claim with the challenge bond; returns the game's id and the transaction's gas. */
+export async function challengeClaim(d: Deployment, challenger: ethers.Signer, claimId: bigint) {
+  const receipt = await (await (d.oracle.connect(challenger) as ethers.Contract).challenge(claimId, { value: CHALLENGE_BOND })).wait();
+  return { gameId: eventsIn(receipt, d.oracle, "Challenged")[0].args.gameId as bigint, gasUsed: receipt.gasUsed as bigint, receipt };
+}
+
+/** The events named `name` that `contract` emitted in a receipt. */
+export function eventsIn(receipt: ethers.TransactionReceipt, contract: ethers.Contract, name: string): ethers.LogDescription[] {
+  const address = (contract.target as string).toLowerCase();
+  return receipt.logs
+    .filter((l) => l.address.toLowerCase() === address)
+    .map((l) => contract.interface.parseLog(l))
+    .filter((e): e is ethers.LogDescription => e !== null && e.name === name);
+}
+
+/** The arguments of prove() at the game's leaf, from `tree` (the pre-state's path) and the honest `trace` (the witness). */
+export function proveArgs(tree: TraceTree, trace: Trace, p: Position) {
+  const proof = proveMove(tree, trace, p);
+  return [toHex(proof.preStateHash), proof.preStateProof.map(toHex), proof.witness ? witnessArgs(proof.witness) : EMPTY_WITNESS] as const;
+}
