@@ -1,13 +1,14 @@
 /**
- * Gas of a whole MNIST dispute on the in-process Hardhat network, each transaction as sent: the model's
+ * Gas of a whole MNIST dispute on Hardhat's in-process network, each transaction as sent: the model's
  * registration, the request, a claim with a wrong output, the challenge, every bisection move and the one-step
- * proof, both parties' transactions summed. (The moves come from challenger/moves.ts; the claim is built by the
- * protocol test harness, which the dispute daemon's issue will move into challenger/.)
+ * proof, both parties' transactions summed. The players are challenger/'s.
  */
-import type { ethers } from "ethers";
+import hre from "hardhat";
+import { ethers } from "ethers";
 import type { CompiledModel } from "../compiler/compile.js";
 import { WasmMachine } from "../interpreter/wasm/machine.js";
-import { CHALLENGE_BOND, deployProtocol, honestClaim, inputLeaves, lyingClaim, modelStruct, playGame, postClaim } from "../test/protocol/harness.js";
+import { honestClaim, inputLeaves, lyingClaim, modelFields } from "../challenger/claims.js";
+import { deployContracts, eventsIn, playGame, postClaim } from "../challenger/protocol.js";
 
 export interface DisputeGas {
   register: number;
@@ -23,31 +24,35 @@ export interface DisputeGas {
 }
 
 export async function benchDispute(model: CompiledModel, input: Int32Array): Promise<DisputeGas> {
+  const provider = new ethers.BrowserProvider(hre.network.provider as unknown as ethers.Eip1193Provider, undefined, { cacheTimeout: -1 });
+  const [owner, claimant, challenger] = await Promise.all([0, 1, 2].map((k) => provider.getSigner(k)));
+  const c = await deployContracts(owner, { claimBond: ethers.parseEther("1"), challengeBond: ethers.parseEther("0.5"), window: 3600, clock: 1800 });
   const trace = new WasmMachine(model).trace(input);
-  const d = await deployProtocol();
-  const gasOf = async (tx: Promise<ethers.ContractTransactionResponse>) => Number((await (await tx).wait())!.gasUsed);
-  const register = await gasOf(d.registry.register(modelStruct(model), "file://fixtures/models/mnist-mlp.onnx"));
-  const requestTx = await (await d.oracle.request(model.meta.commitment, inputLeaves(input), "0x0000000000000000000000000000000000000000")).wait();
-  const requestId = d.oracle.interface.parseLog(requestTx!.logs[0])!.args.requestId as bigint;
+  const gasOf = (receipt: ethers.TransactionReceipt | null) => Number(receipt!.gasUsed);
+
+  const register = gasOf(await (await c.registry.register(modelFields(model), "file://fixtures/models/mnist-mlp.onnx")).wait());
+  const requestReceipt = await (await c.oracle.request(model.meta.commitment, inputLeaves(input), ethers.ZeroAddress)).wait();
+  const requestId = eventsIn(requestReceipt, c.oracle, "InferenceRequested")[0].args.requestId as bigint;
   const liar = lyingClaim(trace, trace.steps);
-  const { claimId, gasUsed: claimGas } = await postClaim(d, d.signers[1], requestId, liar, model);
-  const challengeTx = await (await (d.oracle.connect(d.signers[2]) as ethers.Contract).challenge(claimId, { value: CHALLENGE_BOND })).wait();
-  const gameId = challengeTx!.logs.map((l: ethers.Log) => d.oracle.interface.parseLog(l)).find((e: ethers.LogDescription | null) => e?.name === "Challenged")!.args.gameId as bigint;
-  const moves = await playGame(d, gameId, { signer: d.signers[1], tree: liar.tree }, { signer: d.signers[2], tree: honestClaim(trace).tree, trace });
+  const { claimId, gasUsed: claimGas } = await postClaim(c, claimant, requestId, liar, model);
+  const challengeReceipt = await (await (c.oracle.connect(challenger) as ethers.Contract).challenge(claimId, { value: await c.oracle.challengeBond() })).wait();
+  const gameId = eventsIn(challengeReceipt, c.oracle, "Challenged")[0].args.gameId as bigint;
+  const moves = await playGame(c, gameId, { signer: claimant, tree: liar.tree }, { signer: challenger, tree: honestClaim(trace).tree, trace });
+
   const bisection = moves.filter((m) => m.move !== "prove").map((m) => Number(m.gasUsed));
   const prove = Number(moves.find((m) => m.move === "prove")!.gasUsed);
-  const challenge = Number(challengeTx!.gasUsed);
   const claim = Number(claimGas);
-  const movesTotal = bisection.reduce((a, b) => a + b, 0);
+  const challenge = gasOf(challengeReceipt);
+  const total = bisection.reduce((a, b) => a + b, 0);
   return {
     register,
-    request: Number(requestTx!.gasUsed),
+    request: gasOf(requestReceipt),
     claim,
     challenge,
-    moves: movesTotal,
+    moves: total,
     maxMove: Math.max(...bisection),
     movesCount: bisection.length,
     prove,
-    dispute: claim + challenge + movesTotal + prove,
+    dispute: claim + challenge + total + prove,
   };
 }

@@ -190,6 +190,11 @@ export class Trace {
     this.depth = Math.ceil(Math.log2(this.steps + 1));
   }
 
+  /** The model this trace ran. */
+  get model(): Executable {
+    return this.machine.model;
+  }
+
   /** s_k's hash; past N, the padding repeats sN. */
   stateHash(k: number): Uint8Array {
     this.machine.checkGeneration(this.generation);
