@@ -7,11 +7,13 @@ import { parseArgs } from "node:util";
 import { MlvmError } from "../vm/errors.js";
 import { type Command, COMMON_OPTIONS, type Io, UsageError, helpText } from "./command.js";
 import { compileCommand } from "./commands/compile.js";
+import { deployCommand } from "./commands/deploy.js";
+import { nodeCommand } from "./commands/node.js";
 import { evalCommand } from "./commands/eval.js";
 import { runCommand } from "./commands/run.js";
 import { traceCommand } from "./commands/trace.js";
 
-export const COMMANDS: Command[] = [compileCommand, runCommand, evalCommand, traceCommand];
+export const COMMANDS: Command[] = [compileCommand, runCommand, evalCommand, traceCommand, nodeCommand, deployCommand];
 
 const consoleIo: Io = { out: (line) => process.stdout.write(line + "\n"), err: (line) => process.stderr.write(line + "\n") };
 

@@ -1,0 +1,59 @@
+import { ethers } from "ethers";
+import { DEFAULT_PARAMS, deployTo, writeDeployments } from "../../challenger/deployments.js";
+import { type Command, UsageError } from "../command.js";
+import { requiredString } from "../args.js";
+
+/** Hardhat's first default account: funded on every local Hardhat node, and public, so only for local chains. */
+export const HARDHAT_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+
+export const PROTOCOL_OPTIONS = {
+  "claim-bond": { type: "string", valueName: "ETH", description: `the claim bond (default ${ethers.formatEther(DEFAULT_PARAMS.claimBond)})` },
+  "challenge-bond": { type: "string", valueName: "ETH", description: `the challenge bond (default ${ethers.formatEther(DEFAULT_PARAMS.challengeBond)})` },
+  window: { type: "string", valueName: "SECONDS", description: `the challenge window (default ${DEFAULT_PARAMS.window})` },
+  clock: { type: "string", valueName: "SECONDS", description: `each party's clock in a game (default ${DEFAULT_PARAMS.clock})` },
+} as const;
+
+export function protocolParams(values: Record<string, string | boolean | undefined>) {
+  const seconds = (name: string, fallback: number) => {
+    const v = values[name];
+    if (v === undefined) return fallback;
+    if (!/^\d+$/.test(String(v))) throw new UsageError(`--${name} must be a whole number of seconds, got "${v}"`);
+    return Number(v);
+  };
+  const ether = (name: string, fallback: bigint) => {
+    const v = values[name];
+    if (v === undefined) return fallback;
+    try {
+      return ethers.parseEther(String(v));
+    } catch {
+      throw new UsageError(`--${name} must be an amount of ether, got "${v}"`);
+    }
+  };
+  return {
+    claimBond: ether("claim-bond", DEFAULT_PARAMS.claimBond),
+    challengeBond: ether("challenge-bond", DEFAULT_PARAMS.challengeBond),
+    window: seconds("window", DEFAULT_PARAMS.window),
+    clock: seconds("clock", DEFAULT_PARAMS.clock),
+  };
+}
+
+export const deployCommand: Command = {
+  name: "deploy",
+  summary: "deploy the protocol's contracts to an EVM chain and write a deployments file",
+  usage: "mlvm deploy --rpc URL --key KEY [--deployments FILE] [--claim-bond ETH] [--challenge-bond ETH] [--window S] [--clock S] [--json]",
+  options: {
+    rpc: { type: "string", valueName: "URL", description: "the chain's JSON-RPC endpoint" },
+    key: { type: "string", valueName: "KEY", description: "the deployer's private key (hex)" },
+    deployments: { type: "string", valueName: "FILE", description: "where to write the addresses (default deployments.json)" },
+    ...PROTOCOL_OPTIONS,
+    json: { type: "boolean", description: "print the deployments as JSON" },
+  },
+  async run(_positionals, values, io) {
+    const d = await deployTo(requiredString(values, "rpc"), requiredString(values, "key"), protocolParams(values));
+    const file = (values.deployments as string | undefined) ?? "deployments.json";
+    writeDeployments(file, d);
+    if (values.json) return io.out(JSON.stringify(d));
+    io.out(`deployed to chain ${d.chainId} (${d.rpc}), addresses in ${file}`);
+    for (const [name, address] of Object.entries(d.contracts)) io.out(`  ${name.padEnd(16)} ${address}`);
+  },
+};

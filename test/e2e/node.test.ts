@@ -1,0 +1,89 @@
+/**
+ * `mlvm node` and `mlvm deploy` against a real Hardhat node over JSON-RPC: the node comes up on 127.0.0.1, the
+ * contracts are deployed and the deployments file points at them; `mlvm deploy` deploys again to the same chain;
+ * SIGTERM stops the node (its port closes).
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ethers } from "ethers";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Deployments, readDeployments } from "../../challenger/deployments.js";
+import { main } from "../../cli/main.js";
+import { HARDHAT_KEY_0 } from "../../cli/commands/deploy.js";
+
+const root = fileURLToPath(new URL("../..", import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), "mlvm-node-"));
+const file = join(tmp, "deployments.json");
+let port = 0;
+let node: ChildProcess;
+let exited: Promise<number | null>;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port: p } = server.address() as { port: number };
+      server.close(() => resolve(p));
+    });
+  });
+}
+
+async function until(check: () => boolean, seconds: number): Promise<void> {
+  for (let t = 0; t < seconds * 10 && !check(); t++) await new Promise((r) => setTimeout(r, 100));
+  if (!check()) throw new Error(`timed out after ${seconds} s`);
+}
+
+beforeAll(async () => {
+  port = await freePort();
+  node = spawn(process.execPath, [join(root, "bin/mlvm.js"), "node", "--port", String(port), "--deployments", file, "--window", "600"], { stdio: ["ignore", "pipe", "pipe"] });
+  exited = new Promise((resolve) => node.once("exit", resolve));
+  await until(() => existsSync(file), 90);
+}, 120_000);
+
+afterAll(async () => {
+  if (node.exitCode === null) node.kill("SIGTERM");
+});
+
+describe("mlvm node", () => {
+  it("serves JSON-RPC on 127.0.0.1 with the contracts deployed where the deployments file says", async () => {
+    const d: Deployments = readDeployments(file);
+    expect(d).toMatchObject({ abiVersion: 1, chainId: 31337, rpc: `http://127.0.0.1:${port}` });
+    expect(d.params.window).toBe(600);
+    const provider = new ethers.JsonRpcProvider(d.rpc, undefined, { cacheTimeout: -1, staticNetwork: ethers.Network.from(31337) });
+    for (const address of Object.values(d.contracts)) expect((await provider.getCode(address)).length).toBeGreaterThan(1000);
+    const oracle = new ethers.Contract(d.contracts.InferenceOracle, ["function game() view returns (address)", "function challengeWindow() view returns (uint64)"], provider);
+    expect(await oracle.game()).toBe(d.contracts.BisectionGame);
+    expect(await oracle.challengeWindow()).toBe(600n);
+  });
+
+  it("mlvm deploy deploys to any chain by RPC URL and key", async () => {
+    const second = join(tmp, "second.json");
+    const out: string[] = [];
+    const code = await main(["deploy", "--rpc", `http://127.0.0.1:${port}`, "--key", HARDHAT_KEY_0, "--deployments", second, "--claim-bond", "2", "--json"], { out: (l) => out.push(l), err: (l) => out.push(l) });
+    expect(code).toBe(0);
+    const d = JSON.parse(out[0]) as Deployments;
+    expect(d.params.claimBond).toBe(ethers.parseEther("2").toString());
+    expect(d.contracts.InferenceOracle).not.toBe(readDeployments(file).contracts.InferenceOracle);
+    expect(JSON.parse(readFileSync(second, "utf8"))).toEqual(d);
+  });
+
+  it("a bad key or an unreachable chain is one line and a non-zero exit", async () => {
+    const err: string[] = [];
+    const io = { out: () => {}, err: (l: string) => err.push(l) };
+    expect(await main(["deploy", "--rpc", `http://127.0.0.1:${port}`, "--key", "0x1234"], io)).toBe(1);
+    expect(err.at(-1)).toMatch(/--key is not a valid private key/);
+    expect(await main(["deploy", "--rpc", `http://127.0.0.1:${port}`, "--key", HARDHAT_KEY_0, "--window", "soon"], io)).toBe(2);
+    expect(err.at(-1)).toMatch(/--window must be a whole number of seconds/);
+    expect(await main(["deploy", "--rpc", `http://127.0.0.1:${await freePort()}`, "--key", HARDHAT_KEY_0], io)).toBe(1);
+    expect(err.at(-1)).toMatch(/no JSON-RPC answer at http:\/\/127\.0\.0\.1:\d+/);
+  });
+
+  it("stops on SIGTERM, and the chain with it", async () => {
+    node.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    await expect(fetch(`http://127.0.0.1:${port}`, { method: "POST", body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' })).rejects.toThrow();
+  }, 30_000);
+});
