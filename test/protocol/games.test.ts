@@ -64,6 +64,20 @@ type Signer = ethers.Signer;
 const addr = (s: Signer) => s.getAddress();
 const as = (c: ethers.Contract, s: Signer) => c.connect(s) as ethers.Contract;
 
+/**
+ * Ends a game by timeout() against a stalled challenger (sent by `caller`) and checks the outcome every such
+ * game must have: the defender wins and is credited the challenge bond, the claim stays open, balances are exact.
+ */
+async function expectDefenderWinsByTimeout(claimId: bigint, gameId: bigint, claimant: Signer, caller: Signer = d.signers[0]) {
+  const before = await d.oracle.credit(await addr(claimant));
+  const receipt = await (await as(d.game, caller).timeout(gameId)).wait();
+  expect(eventsIn(receipt, d.game, "TimedOut")[0].args.defenderWon).toBe(true);
+  expect((await d.oracle.credit(await addr(claimant))) - before).toBe(CHALLENGE_BOND);
+  expect((await d.oracle.getClaim(claimId)).status).toBe(OPEN);
+  await expectExactBalance();
+  return receipt;
+}
+
 async function expectExactBalance(dep: Deployment = d) {
   expect(await provider.getBalance(dep.oracle.target)).toBe(await expectedBalance(dep));
 }
@@ -201,13 +215,8 @@ describe("a challenger descending into a child it agrees with", () => {
     await advance(CLOCK + 1);
     const p = await position(d, gameId);
     await expectRevert(as(d.game, challenger).prove(gameId, ...proveArgs(honest.tree, trace, p)), "ClockExpired", d.game);
-    const before = await d.oracle.credit(await addr(claimant));
-    const receipt = await (await as(d.game, d.signers[9]).timeout(gameId)).wait();
-    expect(eventsIn(receipt, d.game, "TimedOut")[0].args.defenderWon).toBe(true);
+    const receipt = await expectDefenderWinsByTimeout(claimId, gameId, claimant, d.signers[9]);
     expect(eventsIn(receipt, d.oracle, "GameResolved")[0].args.defenderWon).toBe(true);
-    expect((await d.oracle.credit(await addr(claimant))) - before).toBe(CHALLENGE_BOND);
-    expect((await d.oracle.getClaim(claimId)).status).toBe(OPEN);
-    await expectExactBalance();
   });
 });
 
@@ -258,12 +267,7 @@ describe("a challenger submitting a bogus witness at the leaf", () => {
     // Out of moves that could win, it stalls: its clock runs out and the defender wins.
     await advance(CLOCK + 1);
     await expectRevert(as(d.game, challenger).prove(gameId, preHash, preProof, witness), "ClockExpired", d.game);
-    const before = await d.oracle.credit(await addr(claimant));
-    const receipt = await (await d.game.timeout(gameId)).wait();
-    expect(eventsIn(receipt, d.game, "TimedOut")[0].args.defenderWon).toBe(true);
-    expect((await d.oracle.credit(await addr(claimant))) - before).toBe(CHALLENGE_BOND);
-    expect((await d.oracle.getClaim(claimId)).status).toBe(OPEN);
-    await expectExactBalance();
+    await expectDefenderWinsByTimeout(claimId, gameId, claimant);
   });
 });
 
@@ -281,12 +285,7 @@ describe("clocks", () => {
     await expectRevert(d.game.timeout(gameId), "ClockRunning", d.game);
     await advance(61);
     await expectRevert(as(d.game, challenger).choose(gameId, toHex(left), toHex(right), true), "ClockExpired", d.game);
-    const before = await d.oracle.credit(await addr(claimant));
-    const receipt = await (await d.game.timeout(gameId)).wait();
-    expect(eventsIn(receipt, d.game, "TimedOut")[0].args.defenderWon).toBe(true);
-    expect((await d.oracle.credit(await addr(claimant))) - before).toBe(CHALLENGE_BOND);
-    expect((await d.oracle.getClaim(claimId)).status).toBe(OPEN);
-    await expectExactBalance();
+    await expectDefenderWinsByTimeout(claimId, gameId, claimant);
   });
 
   it("a chess clock: each party's time is the sum over its own moves, and only the mover's clock runs", async () => {
