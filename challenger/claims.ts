@@ -10,6 +10,7 @@ import { TAG, hashNode, taggedHash, toHex } from "../vm/hash.js";
 import { CHUNK_WORDS, LEAF_WORDS, encodeLeaf, hashLeaf } from "../vm/memory.js";
 import { rootFromProof } from "../vm/merkle.js";
 import { decodeState, encodeState } from "../vm/state.js";
+import { FLAG_ARGMAX_OUTPUT } from "../vm/program.js";
 import { TraceTree } from "./trace-tree.js";
 
 /** The Model struct of ModelRegistry/InferenceOracle: the commitment's fields (owner is the registry's to fill). */
@@ -56,15 +57,20 @@ export function honestClaim(trace: Trace): ClaimView {
 }
 
 /**
- * A dishonest claim: the first output word is one higher in sN's memory (under a consistent fake memory root,
- * so the claim itself is well-formed), and for k < N the states k … N−1 are garbage too. Only a game exposes it.
+ * A dishonest claim: the first output word is one higher in sN's memory and a classifier's prediction is the
+ * next class (under a consistent fake memory root, so the claim itself is well-formed), and for k < N the
+ * states k … N−1 are garbage too. Only a game exposes it.
  */
 export function lyingClaim(trace: Trace, k: number): ClaimView {
   const N = trace.steps;
   const leaves = Array.from({ length: N + 1 }, (_, s) => trace.stateHash(s));
   const [chunk] = trace.outputChunks();
   const words = chunk.words.slice();
-  words[trace.model.program.outputAddress - chunk.address] += 1 << 16;
+  const program = trace.model.program;
+  words[program.outputAddress - chunk.address] += 1 << 16;
+  // A classifier's prediction (its last output word) names another class, when it sits in the same chunk.
+  const last = program.outputAddress + program.outputLength - 1 - chunk.address;
+  if (program.flags & FLAG_ARGMAX_OUTPUT && last < CHUNK_WORDS) words[last] = (words[last] + 1) % (program.outputLength - 1);
   const chunkRoot = hashNode(hashNode(hashLeaf(words, 0), hashLeaf(words, 8)), hashNode(hashLeaf(words, 16), hashLeaf(words, 24)));
   const fakeRoot = rootFromProof(chunkRoot, chunk.address / CHUNK_WORDS, chunk.proof);
   const { programRoot, state } = decodeState(trace.witness(N).preState);

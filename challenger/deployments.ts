@@ -2,7 +2,8 @@
  * The deployments file: where the protocol's contracts live on a chain, written by `mlvm node` and `mlvm deploy`
  * and read by every command that talks to the chain.
  *   {"abiVersion": 1, "chainId": 31337, "rpc": "http://127.0.0.1:8545", "contracts": {"ModelRegistry": "0x…", …},
- *    "params": {"claimBond": "1000000000000000000", "challengeBond": …, "window": 3600, "clock": 1800}, "deployedAt": …}
+ *    "params": {"claimBond": "1000000000000000000", "challengeBond": …, "window": 3600, "clock": 1800}, "deployedAt": …,
+ *    "fromBlock": 0}
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { ethers } from "ethers";
@@ -19,6 +20,8 @@ export interface Deployments {
   contracts: { ModelRegistry: string; OneStepVerifier: string; InferenceOracle: string; BisectionGame: string };
   params: { claimBond: string; challengeBond: string; window: number; clock: number };
   deployedAt: string;
+  /** The block before the first contract's: where event scans start (older files lack it: 0). */
+  fromBlock?: number;
 }
 
 /** A deployments file that is missing, unreadable, or of another ABI version. */
@@ -64,6 +67,7 @@ export async function deployTo(rpc: string, key: string, params: ProtocolParams 
     throw new DeploymentsError("--key is not a valid private key (expected 32 bytes of hex)");
   }
   const network = await provider.getNetwork();
+  const fromBlock = await provider.getBlockNumber();
   const c = await deployContracts(wallet, params);
   return {
     abiVersion: ABI_VERSION,
@@ -77,6 +81,7 @@ export async function deployTo(rpc: string, key: string, params: ProtocolParams 
     },
     params: { claimBond: params.claimBond.toString(), challengeBond: params.challengeBond.toString(), window: params.window, clock: params.clock },
     deployedAt: new Date().toISOString(),
+    fromBlock,
   };
 }
 
