@@ -12,8 +12,15 @@ import { nodeCommand } from "./commands/node.js";
 import { evalCommand } from "./commands/eval.js";
 import { runCommand } from "./commands/run.js";
 import { traceCommand } from "./commands/trace.js";
+import { registerCommand } from "./commands/register.js";
+import { requestCommand } from "./commands/request.js";
+import { claimCommand } from "./commands/claim.js";
+import { finalizeCommand } from "./commands/finalize.js";
+import { statusCommand } from "./commands/status.js";
+import { challengerCommand } from "./commands/challenger.js";
+import { demoCommand } from "./commands/demo.js";
 
-export const COMMANDS: Command[] = [compileCommand, runCommand, evalCommand, traceCommand, nodeCommand, deployCommand];
+export const COMMANDS: Command[] = [compileCommand, runCommand, evalCommand, traceCommand, nodeCommand, deployCommand, registerCommand, requestCommand, claimCommand, finalizeCommand, statusCommand, challengerCommand, demoCommand];
 
 const consoleIo: Io = { out: (line) => process.stdout.write(line + "\n"), err: (line) => process.stderr.write(line + "\n") };
 
