@@ -22,7 +22,7 @@ import type { ClaimView } from "./claims.js";
 import type { Logger } from "./log.js";
 import type { ModelShelf, ShelvedModel } from "./models.js";
 import { type Position, chooseMove, proveMove, revealMove } from "./moves.js";
-import { EMPTY_WITNESS } from "./protocol.js";
+import { EMPTY_WITNESS, eventsIn } from "./protocol.js";
 import { finalizeArgs, traceRequest, viewOfClaim } from "./proposer.js";
 import { type RequestInfo, claimFromEvent, findRequest, requestFromEvent } from "./requests.js";
 import { ContractRevertError } from "./revert.js";
@@ -147,7 +147,10 @@ export class Agent {
   /** One pass; true when it sent a transaction (so the next pass should come at once). */
   async tick(): Promise<boolean> {
     const settled = await this.sender.settle();
-    if (settled) this.handleReceipt(settled);
+    if (settled) {
+      this.o.log("info", "recovered-tx", { hash: settled.hash, block: settled.blockNumber });
+      this.handleReceipt(settled);
+    }
     const head = (await this.o.chain.provider.getBlock("latest"))!;
     const safe = head.number - this.o.confirmations;
     if (safe > this.s.cursor) await this.scan(this.s.cursor + 1, safe);
@@ -218,7 +221,8 @@ export class Agent {
         s.games[gameId.toString()] = { claimId: claimId.toString(), role: ours ? "challenger" : "defender", fromBlock: block };
         if (ours && claim) claim.challengeGame = gameId.toString();
         if (ours) s.totals.challenged++;
-        this.o.log("info", ours ? "challenged" : "defending", { claim: claimId, game: gameId, ...(ours ? {} : { challenger }) });
+        // Our own challenge is logged by the action that sent it; only news is logged here.
+        if (!ours) this.o.log("info", "defending", { claim: claimId, game: gameId, challenger });
         break;
       }
       case "GameResolved": {
@@ -228,6 +232,7 @@ export class Agent {
         game.result = (game.role === "defender") === defenderWon ? "won" : "lost";
         s.totals[game.result]++;
         this.o.log(game.result === "won" ? "info" : "error", "game-over", { game: gameId, claim: claimId, role: game.role, result: game.result });
+        this.forget(claimId.toString()); // if the claim was settled while this game was still open
         break;
       }
       case "ClaimVoided":
@@ -255,11 +260,10 @@ export class Agent {
     delete s.claims[claimId];
     this.ownViews.delete(claimId);
     for (const [gameId, g] of Object.entries(s.games)) if (g.claimId === claimId && g.result) delete s.games[gameId];
-    if (claim.status === "final" || !Object.values(s.claims).some((c) => c.requestId === claim.requestId)) {
-      if (claim.status === "final") {
-        delete s.requests[claim.requestId];
-        this.honestTrees.delete(claim.requestId);
-      }
+    // A voided request may be claimed again: its input is then read back from its event (findRequest).
+    if (!Object.values(s.claims).some((c) => c.requestId === claim.requestId)) {
+      delete s.requests[claim.requestId];
+      this.honestTrees.delete(claim.requestId);
     }
   }
 
@@ -311,15 +315,21 @@ export class Agent {
   // ——— acting ———
 
   /** Sends a transaction; a revert (someone moved first, a window closed) is logged and skipped, not fatal. */
-  private async attempt(what: string, fields: Record<string, unknown>, send: () => Promise<ethers.TransactionReceipt>): Promise<ethers.TransactionReceipt | undefined> {
+  private async attempt(
+    what: string,
+    fields: Record<string, unknown>,
+    send: () => Promise<ethers.TransactionReceipt>,
+    done: (receipt: ethers.TransactionReceipt) => void,
+  ): Promise<boolean> {
     try {
       const receipt = await send();
+      done(receipt); // logged before the receipt's events, so a move reads before the game's end it causes
       this.handleReceipt(receipt);
-      return receipt;
+      return true;
     } catch (error) {
       if (error instanceof ContractRevertError || error instanceof TxRevertedError || error instanceof TxDroppedError) {
         this.o.log("warn", "tx-failed", { what, ...fields, error: error.message });
-        return undefined;
+        return false;
       }
       throw error;
     }
@@ -344,9 +354,12 @@ export class Agent {
       this.o.log("error", "cannot-afford", { claim: claimId, bond, balance });
       return false;
     }
-    const receipt = await this.attempt("challenge", { claim: claimId }, () => this.sender.send(oracle, "challenge", [claimId], bond));
-    if (receipt) this.o.log("info", "challenge", { claim: claimId, game: claim.challengeGame, gas: receipt.gasUsed, windowLeft: claim.deadline - now });
-    return receipt !== undefined;
+    return this.attempt(
+      "challenge",
+      { claim: claimId },
+      () => this.sender.send(oracle, "challenge", [claimId], bond),
+      (receipt) => this.o.log("info", "challenge", { claim: claimId, game: eventsIn(receipt, oracle, "Challenged")[0]?.args.gameId, gas: receipt.gasUsed, windowLeft: claim.deadline - now }),
+    );
   }
 
   private async gameView(gameId: bigint): Promise<GameView> {
@@ -372,43 +385,55 @@ export class Agent {
     if (!myTurn) {
       const left = (p.turn === DEFENDER ? p.defenderClock : p.challengerClock) - (now - p.lastMove);
       if (left >= 0) return false;
-      const receipt = await this.attempt("timeout", { game: gameId }, () => this.sender.send(this.o.chain.game, "timeout", [gameId]));
-      if (receipt) this.o.log("info", "timeout-claimed", { game: gameId, claim: game.claimId, gas: receipt.gasUsed });
-      return receipt !== undefined;
+      return this.attempt(
+        "timeout",
+        { game: gameId },
+        () => this.sender.send(this.o.chain.game, "timeout", [gameId]),
+        (receipt) => this.o.log("info", "timeout-claimed", { game: gameId, claim: game.claimId, gas: receipt.gasUsed }),
+      );
     }
     if (!claim) return false;
     const { shelved, request } = await this.shelvedFor(claim);
     if (!shelved) return this.stuck(claim, BigInt(game.claimId), "model not in --models");
     const steps = shelved.model.meta.steps;
-    const round = { game: gameId, claim: game.claimId, role: game.role, round: p.depth + 1, rounds: p.traceDepth, steps: disputedSteps(p.depth, p.index, p.traceDepth, steps), clockLeft: (game.role === "defender" ? p.defenderClock : p.challengerClock) - (now - p.lastMove) };
+    const clockLeft = (game.role === "defender" ? p.defenderClock : p.challengerClock) - (now - p.lastMove);
+    const at = { game: gameId, claim: game.claimId, role: game.role };
+    const round = { ...at, round: p.depth + 1, rounds: p.traceDepth, steps: disputedSteps(p.depth, p.index, p.traceDepth, steps), clockLeft };
     const contract = this.o.chain.game;
 
     if (game.role === "defender") {
       const view = this.ownView(BigInt(game.claimId), claim, shelved, request);
       if (!view) return this.stuck(claim, BigInt(game.claimId), "own claim not reproducible: not an honest run and not in the claim book");
       const { left, right } = revealMove(view.tree, p);
-      const receipt = await this.attempt("reveal", round, () => this.sender.send(contract, "reveal", [gameId, toHex(left), toHex(right)]));
-      if (receipt) this.o.log("info", "move", { ...round, move: "reveal", left: p.traceDepth - p.depth, gas: receipt.gasUsed });
-      return receipt !== undefined;
+      return this.attempt(
+        "reveal",
+        round,
+        () => this.sender.send(contract, "reveal", [gameId, toHex(left), toHex(right)]),
+        (receipt) => this.o.log("info", "move", { ...round, move: "reveal", left: p.traceDepth - p.depth, gas: receipt.gasUsed }),
+      );
     }
 
     const tree = this.honestTree(shelved, request);
     if (p.depth === p.traceDepth) {
       const proof = proveMove(tree, traceRequest(shelved, request), p);
       const witness = proof.witness ? witnessArgs(proof.witness) : EMPTY_WITNESS;
-      const receipt = await this.attempt("prove", round, () => this.sender.send(contract, "prove", [gameId, toHex(proof.preStateHash), proof.preStateProof.map(toHex), witness]));
-      if (receipt) this.o.log("info", "move", { ...round, move: "prove", step: p.index, left: 0, gas: receipt.gasUsed });
-      return receipt !== undefined;
+      return this.attempt(
+        "prove",
+        { ...at, step: p.index },
+        () => this.sender.send(contract, "prove", [gameId, toHex(proof.preStateHash), proof.preStateProof.map(toHex), witness]),
+        (receipt) => this.o.log("info", "move", { ...at, move: "prove", step: p.index, clockLeft, gas: receipt.gasUsed }),
+      );
     }
     const revealed = await this.revealedChildren(gameId, game, p);
     if (!revealed) return false; // the reveal is not visible to us yet
     const pickRight = chooseMove(tree, p, fromHex(revealed.left));
-    const receipt = await this.attempt("choose", round, () => this.sender.send(contract, "choose", [gameId, revealed.left, revealed.right, pickRight]));
-    if (receipt) {
-      const next = disputedSteps(p.depth + 1, 2 * p.index + (pickRight ? 1 : 0), p.traceDepth, steps);
-      this.o.log("info", "move", { ...round, move: "choose", pick: pickRight ? "right" : "left", next, left: p.traceDepth - p.depth - 1, gas: receipt.gasUsed });
-    }
-    return receipt !== undefined;
+    const next = disputedSteps(p.depth + 1, 2 * p.index + (pickRight ? 1 : 0), p.traceDepth, steps);
+    return this.attempt(
+      "choose",
+      round,
+      () => this.sender.send(contract, "choose", [gameId, revealed.left, revealed.right, pickRight]),
+      (receipt) => this.o.log("info", "move", { ...round, move: "choose", pick: pickRight ? "right" : "left", next, left: p.traceDepth - p.depth - 1, gas: receipt.gasUsed }),
+    );
   }
 
   /** The children the defender revealed at the game's current node (from its Revealed event). */
@@ -437,9 +462,12 @@ export class Agent {
     if (!shelved) return this.stuck(claim, claimId, "model not in --models");
     const view = this.ownView(claimId, claim, shelved, request);
     if (!view) return this.stuck(claim, claimId, "own claim not reproducible: not an honest run and not in the claim book");
-    const receipt = await this.attempt("finalize", { claim: claimId }, () => this.sender.send(this.o.chain.oracle, "finalize", finalizeArgs(claimId, shelved, view)));
-    if (receipt) this.o.log("info", "finalize", { claim: claimId, request: claim.requestId, gas: receipt.gasUsed });
-    return receipt !== undefined;
+    return this.attempt(
+      "finalize",
+      { claim: claimId },
+      () => this.sender.send(this.o.chain.oracle, "finalize", finalizeArgs(claimId, shelved, view)),
+      (receipt) => this.o.log("info", "finalize", { claim: claimId, request: claim.requestId, callbackSucceeded: eventsIn(receipt, this.o.chain.oracle, "Finalized")[0]?.args.callbackSucceeded, gas: receipt.gasUsed }),
+    );
   }
 
   private async withdrawCredit(): Promise<boolean> {
@@ -451,13 +479,16 @@ export class Agent {
       this.state.save();
       return false;
     }
-    const receipt = await this.attempt("withdraw", { amount: credit }, () => this.sender.send(oracle, "withdraw", []));
-    if (!receipt) return false;
-    this.s.creditDue = false;
-    this.s.totals.withdrawnWei = (BigInt(this.s.totals.withdrawnWei) + credit).toString();
-    this.state.save();
-    this.o.log("info", "withdraw", { amountWei: credit, gas: receipt.gasUsed });
-    return true;
+    return this.attempt(
+      "withdraw",
+      { amountWei: credit },
+      () => this.sender.send(oracle, "withdraw", []),
+      (receipt) => {
+        this.s.creditDue = false;
+        this.s.totals.withdrawnWei = (BigInt(this.s.totals.withdrawnWei) + credit).toString();
+        this.o.log("info", "withdraw", { amountWei: credit, gas: receipt.gasUsed });
+      },
+    );
   }
 
   private statusLine(): void {
