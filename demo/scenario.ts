@@ -11,7 +11,7 @@
  *      its daemon finalizes both claims and the consumer receives both digits; everyone withdraws.
  * Progress is reported line by line through `say`; the summary carries the figures.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -33,7 +33,6 @@ import { loadMnist } from "../datasets/mnist.js";
 import { loadArtifact } from "../evm/artifacts.js";
 import { decodeOutput, encodeInput } from "../interpreter/run.js";
 import { advanceTime, startLocalNode } from "../localchain/hardhat-node.js";
-import { readFileSync } from "node:fs";
 import { MlvmError } from "../vm/errors.js";
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/", import.meta.url));
@@ -102,6 +101,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const say = options.say ?? (() => {});
   const began = performance.now();
   const dir = mkdtempSync(join(tmpdir(), "mlvm-demo-"));
+  say("mlvm demo: an MNIST inference disputed on a local Hardhat chain (Hardhat accounts: #1 consumer, #2 honest proposer, #3 fraudulent proposer, #4 challenger)");
   const node = await startLocalNode();
   const agents: Agent[] = [];
   const running: Promise<void>[] = [];
