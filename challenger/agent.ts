@@ -100,6 +100,8 @@ export class Agent {
     if (setAside) o.log("warn", "state-set-aside", { file: setAside, reason: "another chain, oracle or key" });
     const agent = new Agent(o, state);
     const d = state.data;
+    // Claims on models it did not hold are judged again: --models may hold them now.
+    for (const claim of Object.values(d.claims)) if (claim.verdict === "unknown-model") delete claim.verdict;
     o.log("info", "start", {
       address: chain.address,
       chainId: chain.chainId,
@@ -306,6 +308,8 @@ export class Agent {
         this.o.log("error", "initial-state-mismatch", { claim: claimId, request: request.requestId, onChain: request.initialState, ours: toHex(tree.leaf(0)) });
       } else {
         claim.verdict = toHex(tree.root) === claim.traceRoot ? "valid" : "invalid";
+        // Only games need the tree again (rebuilt on demand); a valid claim by another key will have none of ours.
+        if (claim.verdict === "valid" && claim.claimant !== this.me) this.honestTrees.delete(request.requestId.toString());
         this.o.log(claim.verdict === "valid" ? "info" : "warn", "verdict", { claim: claimId, request: request.requestId, verdict: claim.verdict, own: claim.claimant === this.me, ms: Math.round(performance.now() - began) });
       }
     }
