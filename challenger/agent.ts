@@ -14,6 +14,7 @@
  */
 import type { ethers } from "ethers";
 import { witnessArgs } from "../evm/witness-args.js";
+import { MlvmError } from "../vm/errors.js";
 import { fromHex, toHex } from "../vm/hash.js";
 import { type AgentStateData, AgentState, type ClaimRecord, type GameRecord } from "./agent-state.js";
 import type { Chain } from "./chain.js";
@@ -125,7 +126,9 @@ export class Agent {
         if (!busy) await this.sleep(this.o.pollMs);
       } catch (error) {
         if (error instanceof StoppedError) break;
-        this.o.log("warn", "rpc-retry", { error: oneLine(error), retryInMs: backoff });
+        // A typed error is ours to fix (logged as such); anything else is the node or the network. Both retry.
+        if (error instanceof MlvmError) this.o.log("error", "pass-failed", { error: oneLine(error), retryInMs: backoff });
+        else this.o.log("warn", "rpc-retry", { error: oneLine(error), retryInMs: backoff });
         await this.sleep(backoff);
         backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
       }
