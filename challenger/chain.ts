@@ -80,3 +80,12 @@ export async function openChain(options: ChainOptions): Promise<Chain> {
   const wallet = walletFor(signingKey(options, chainId), provider);
   return { ...contractsAt(deployments, wallet), deployments, provider, wallet, address: wallet.address, chainId };
 }
+
+/**
+ * The chain's "now" as the next block will see it: the latest block's time, or the wall clock if later. A
+ * development chain that automines makes no block while idle, so its latest block's time stands still while
+ * windows and clocks (judged at the next block) run out.
+ */
+export function chainNow(latest: { timestamp: number }): number {
+  return Math.max(latest.timestamp, Math.floor(Date.now() / 1000));
+}

@@ -1,5 +1,5 @@
 import { ethers } from "ethers";
-import type { Chain } from "../../challenger/chain.js";
+import { type Chain, chainNow } from "../../challenger/chain.js";
 import { checkModelFor } from "../../challenger/proposer.js";
 import { type ClaimInfo, type RequestInfo, claimFromEvent, findClaim, findRequest, outputFromLeaves, parseId, requestFromEvent, requestOfClaim } from "../../challenger/requests.js";
 import { decodeOutput } from "../../interpreter/run.js";
@@ -54,7 +54,7 @@ function gamesText(games: GameSummary[]): string {
 
 async function overview(chain: Chain, values: Record<string, string | boolean | undefined>, io: { out(line: string): void }) {
   const block = (await chain.provider.getBlock("latest"))!;
-  const now = block.timestamp;
+  const now = chainNow(block);
   const scan = await scanOracle(chain, block.number);
   const requests = await Promise.all(
     [...scan.requests.values()].map(async (r) => {
@@ -111,7 +111,7 @@ async function detail(chain: Chain, claimId: bigint, values: Record<string, stri
   const claim = await findClaim(chain, claimId);
   const request = await findRequest(chain, requestOfClaim(claimId));
   const [onChain, model, block] = await Promise.all([chain.oracle.getClaim(claimId), chain.registry.model(request.modelId), chain.provider.getBlock("latest")]);
-  const now = block!.timestamp;
+  const now = chainNow(block!);
   const N = Number(model.steps);
   const shelved = shelvedModel(values, request.modelId);
   if (shelved) checkModelFor(shelved, request);
