@@ -184,4 +184,12 @@ describe("the installed bin", () => {
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
     expect(r.stderr).toMatch(/^mlvm compile: .*not a valid ONNX model/);
   });
+
+  it("exits quietly when its reader closes the pipe early (mlvm … | head -1)", () => {
+    // 1,000 result lines: far more than a pipe buffers, so writes go on after `head` has closed it.
+    const many = writeJson("many.json", Array.from({ length: 1000 }, () => new Array(784).fill(0.5)));
+    const r = spawnSync("/bin/sh", ["-c", `"${process.execPath}" "${bin}" run fixtures/models/mnist-mlp.onnx --input "${many}" | head -c 1 > /dev/null`], { cwd: root, encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled/);
+  });
 });
