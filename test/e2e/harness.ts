@@ -5,7 +5,7 @@
  * proxy that can cut a daemon off from the node.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { type Server, type Socket, createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,7 +23,6 @@ import { sendTx } from "../../challenger/revert.js";
 import { encodeModelFile } from "../../compiler/modelfile.js";
 import { loadArtifact } from "../../evm/artifacts.js";
 import { claimBookPath } from "../../cli/chain-options.js";
-import { writeFileSync } from "node:fs";
 import { mnist, mnistInput } from "../helpers/models.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
