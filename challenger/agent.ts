@@ -22,8 +22,8 @@ import type { ClaimBook } from "./claim-book.js";
 import type { ClaimView } from "./claims.js";
 import type { Logger } from "./log.js";
 import type { ModelShelf, ShelvedModel } from "./models.js";
-import { type Position, chooseMove, proveMove, revealMove } from "./moves.js";
-import { EMPTY_WITNESS, eventsIn } from "./protocol.js";
+import { type Position, chooseMove, disputedSteps, proveMove, revealMove } from "./moves.js";
+import { DEFENDER_TURN, EMPTY_WITNESS, clockLeft, eventsIn, position } from "./protocol.js";
 import { finalizeArgs, traceRequest, viewOfClaim } from "./proposer.js";
 import { type RequestInfo, claimFromEvent, findRequest, requestFromEvent } from "./requests.js";
 import { ContractRevertError } from "./revert.js";
@@ -52,23 +52,7 @@ export interface AgentOptions {
   statusEveryMs?: number;
 }
 
-/** One of the game contract's Game structs, as ethers returns it. */
-interface GameView extends Position {
-  turn: number;
-  active: boolean;
-  lastMove: number;
-  defenderClock: number;
-  challengerClock: number;
-}
-
-const DEFENDER = 0;
 const MAX_BACKOFF_MS = 4000;
-
-/** The trace steps under the node at (depth, index) of a tree of `traceDepth` levels over steps 0 … N. */
-export function disputedSteps(depth: number, index: number, traceDepth: number, steps: number): [number, number] {
-  const width = 2 ** (traceDepth - depth);
-  return [Math.min(index * width, steps), Math.min((index + 1) * width - 1, steps)];
-}
 
 export class Agent {
   private stopping = false;
@@ -178,27 +162,28 @@ export class Agent {
 
   private async scan(from: number, to: number): Promise<void> {
     const chunk = this.o.logChunk ?? 2000;
-    const oracle = this.o.chain.oracle;
     for (let start = from; start <= to; start += chunk) {
       const end = Math.min(to, start + chunk - 1);
-      const logs = await this.o.chain.provider.getLogs({ address: oracle.target as string, fromBlock: start, toBlock: end });
-      for (const log of logs) {
-        const e = oracle.interface.parseLog(log);
-        if (e) this.handle(e, log.blockNumber);
-      }
+      this.handleLogs(await this.o.chain.provider.getLogs({ address: this.o.chain.oracle.target as string, fromBlock: start, toBlock: end }));
       this.s.cursor = end;
       this.state.save();
     }
   }
 
   private handleReceipt(receipt: ethers.TransactionReceipt): void {
+    this.handleLogs(receipt.logs);
+    this.state.save();
+  }
+
+  /** The oracle's events among `logs`, in order, applied to the state. */
+  private handleLogs(logs: readonly ethers.Log[]): void {
     const oracle = this.o.chain.oracle;
-    for (const log of receipt.logs) {
-      if (log.address.toLowerCase() !== (oracle.target as string).toLowerCase()) continue;
+    const address = (oracle.target as string).toLowerCase();
+    for (const log of logs) {
+      if (log.address.toLowerCase() !== address) continue;
       const e = oracle.interface.parseLog(log);
       if (e) this.handle(e, log.blockNumber);
     }
-    this.state.save();
   }
 
   /** Applies one oracle event to the state. Idempotent: receipts and scans may both deliver it. */
@@ -306,14 +291,14 @@ export class Agent {
       this.o.log("warn", "unknown-model", { claim: claimId, model: request.modelId, hint: "add the model's file to --models to judge its claims" });
     } else {
       const began = performance.now();
-      const tree = this.honestTree(shelved, request);
-      if (toHex(tree.leaf(0)) !== request.initialState.toLowerCase()) {
+      // The kernel's own trace root decides; the JavaScript trace tree is built only if a game needs it.
+      const trace = traceRequest(shelved, request);
+      const s0 = toHex(trace.stateHash(0));
+      if (s0 !== request.initialState.toLowerCase()) {
         claim.verdict = "unknown-model";
-        this.o.log("error", "initial-state-mismatch", { claim: claimId, request: request.requestId, onChain: request.initialState, ours: toHex(tree.leaf(0)) });
+        this.o.log("error", "initial-state-mismatch", { claim: claimId, request: request.requestId, onChain: request.initialState, ours: s0 });
       } else {
-        claim.verdict = toHex(tree.root) === claim.traceRoot ? "valid" : "invalid";
-        // Only games need the tree again (rebuilt on demand); a valid claim by another key will have none of ours.
-        if (claim.verdict === "valid" && claim.claimant !== this.me) this.honestTrees.delete(request.requestId.toString());
+        claim.verdict = toHex(trace.root) === claim.traceRoot ? "valid" : "invalid";
         this.o.log(claim.verdict === "valid" ? "info" : "warn", "verdict", { claim: claimId, request: request.requestId, verdict: claim.verdict, own: claim.claimant === this.me, ms: Math.round(performance.now() - began) });
       }
     }
@@ -370,29 +355,13 @@ export class Agent {
     );
   }
 
-  private async gameView(gameId: bigint): Promise<GameView> {
-    const g = await this.o.chain.game.game(gameId);
-    return {
-      depth: Number(g.depth),
-      index: Number(g.index),
-      traceDepth: Number(g.traceDepth),
-      agreedHeight: Number(g.agreedHeight),
-      turn: Number(g.turn),
-      active: g.active,
-      lastMove: Number(g.lastMove),
-      defenderClock: Number(g.defenderClock),
-      challengerClock: Number(g.challengerClock),
-    };
-  }
-
   private async playGame(gameId: bigint, game: GameRecord, now: number): Promise<boolean> {
-    const p = await this.gameView(gameId);
+    const p = await position(this.o.chain, gameId);
     if (!p.active) return false; // over: its GameResolved event settles the record
     const claim = this.s.claims[game.claimId];
-    const myTurn = (p.turn === DEFENDER) === (game.role === "defender");
+    const myTurn = (p.turn === DEFENDER_TURN) === (game.role === "defender");
     if (!myTurn) {
-      const left = (p.turn === DEFENDER ? p.defenderClock : p.challengerClock) - (now - p.lastMove);
-      if (left >= 0) return false;
+      if (clockLeft(p, game.role === "defender" ? "challenger" : "defender", now) >= 0) return false;
       return this.attempt(
         "timeout",
         { game: gameId },
@@ -404,9 +373,8 @@ export class Agent {
     const { shelved, request } = await this.shelvedFor(claim);
     if (!shelved) return this.stuck(claim, BigInt(game.claimId), "model not in --models");
     const steps = shelved.model.meta.steps;
-    const clockLeft = (game.role === "defender" ? p.defenderClock : p.challengerClock) - (now - p.lastMove);
-    const at = { game: gameId, claim: game.claimId, role: game.role };
-    const round = { ...at, round: p.depth + 1, rounds: p.traceDepth, steps: disputedSteps(p.depth, p.index, p.traceDepth, steps), clockLeft };
+    const at = { game: gameId, claim: game.claimId, role: game.role, clockLeft: clockLeft(p, game.role, now) };
+    const round = { ...at, round: p.depth + 1, rounds: p.traceDepth, steps: disputedSteps(p.depth, p.index, p.traceDepth, steps) };
     const contract = this.o.chain.game;
 
     if (game.role === "defender") {
@@ -429,7 +397,7 @@ export class Agent {
         "prove",
         { ...at, step: p.index },
         () => this.sender.send(contract, "prove", [gameId, toHex(proof.preStateHash), proof.preStateProof.map(toHex), witness]),
-        (receipt) => this.o.log("info", "move", { ...at, move: "prove", step: p.index, clockLeft, gas: receipt.gasUsed }),
+        (receipt) => this.o.log("info", "move", { ...at, move: "prove", step: p.index, gas: receipt.gasUsed }),
       );
     }
     const revealed = await this.revealedChildren(gameId, game, p);
@@ -445,7 +413,7 @@ export class Agent {
   }
 
   /** The children the defender revealed at the game's current node (from its Revealed event). */
-  private async revealedChildren(gameId: bigint, game: GameRecord, p: GameView): Promise<{ left: string; right: string } | undefined> {
+  private async revealedChildren(gameId: bigint, game: GameRecord, p: Position): Promise<{ left: string; right: string } | undefined> {
     const contract = this.o.chain.game;
     const logs = await contract.queryFilter(contract.filters.Revealed(gameId), game.fromBlock, "latest");
     for (const log of logs.reverse()) {

@@ -37,9 +37,12 @@ export interface Chain extends Contracts {
   chainId: number;
 }
 
-/** The private key of local Hardhat account `n`. */
+let hardhatAccounts: ethers.HDNodeWallet | undefined;
+
+/** The private key of local Hardhat account `n` (the mnemonic's seed is derived once: it is a slow PBKDF2). */
 export function hardhatKey(n: number): string {
-  return ethers.HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, `m/44'/60'/0'/0/${n}`).privateKey;
+  hardhatAccounts ??= ethers.HDNodeWallet.fromPhrase(HARDHAT_MNEMONIC, undefined, "m/44'/60'/0'/0");
+  return hardhatAccounts.deriveChild(n).privateKey;
 }
 
 function signingKey(options: ChainOptions, chainId: number): string {

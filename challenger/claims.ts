@@ -6,11 +6,12 @@
  */
 import type { CompiledModel } from "../compiler/compile.js";
 import type { Trace } from "../interpreter/wasm/machine.js";
-import { TAG, hashNode, taggedHash, toHex } from "../vm/hash.js";
-import { CHUNK_WORDS, LEAF_WORDS, encodeLeaf, hashLeaf } from "../vm/memory.js";
+import { TAG, taggedHash, toHex } from "../vm/hash.js";
+import { CHUNK_LEAVES, CHUNK_WORDS, LEAF_WORDS, encodeLeaf, regionRoot } from "../vm/memory.js";
 import { rootFromProof } from "../vm/merkle.js";
 import { decodeState, encodeState } from "../vm/state.js";
 import { FLAG_ARGMAX_OUTPUT } from "../vm/program.js";
+import { ONE } from "../vm/fixed.js";
 import { TraceTree } from "./trace-tree.js";
 
 /** The Model struct of ModelRegistry/InferenceOracle: the commitment's fields (owner is the registry's to fill). */
@@ -44,7 +45,7 @@ export interface ClaimView {
   outputProofs: string[][];
 }
 
-const chunkLeaves = (words: Int32Array) => Array.from({ length: CHUNK_WORDS / LEAF_WORDS }, (_, l) => toHex(encodeLeaf(words, LEAF_WORDS * l)));
+const chunkLeaves = (words: Int32Array) => Array.from({ length: CHUNK_LEAVES }, (_, l) => toHex(encodeLeaf(words, LEAF_WORDS * l)));
 
 export function honestClaim(trace: Trace): ClaimView {
   const chunks = trace.outputChunks();
@@ -67,11 +68,11 @@ export function lyingClaim(trace: Trace, k: number): ClaimView {
   const [chunk] = trace.outputChunks();
   const words = chunk.words.slice();
   const program = trace.model.program;
-  words[program.outputAddress - chunk.address] += 1 << 16;
+  words[program.outputAddress - chunk.address] += ONE;
   // A classifier's prediction (its last output word) names another class, when it sits in the same chunk.
   const last = program.outputAddress + program.outputLength - 1 - chunk.address;
   if (program.flags & FLAG_ARGMAX_OUTPUT && last < CHUNK_WORDS) words[last] = (words[last] + 1) % (program.outputLength - 1);
-  const chunkRoot = hashNode(hashNode(hashLeaf(words, 0), hashLeaf(words, 8)), hashNode(hashLeaf(words, 16), hashLeaf(words, 24)));
+  const chunkRoot = regionRoot(words, Math.log2(CHUNK_LEAVES));
   const fakeRoot = rootFromProof(chunkRoot, chunk.address / CHUNK_WORDS, chunk.proof);
   const { programRoot, state } = decodeState(trace.witness(N).preState);
   const finalState = encodeState(programRoot, fakeRoot, state);

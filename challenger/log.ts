@@ -10,15 +10,16 @@ export interface Logger {
   (level: Level, event: string, fields?: LogFields): void;
 }
 
-const plain = (value: unknown): unknown => (typeof value === "bigint" ? value.toString() : value);
+/** A JSON.stringify replacer: bigints (ids, wei, gas) as decimal strings. */
+export const bigintsAsStrings = (_key: string, value: unknown): unknown => (typeof value === "bigint" ? value.toString() : value);
 
 export function jsonLogger(write: (line: string) => void): Logger {
-  return (level, event, fields = {}) => write(JSON.stringify({ t: new Date().toISOString(), level, event, ...fields }, (_k, v) => plain(v)));
+  return (level, event, fields = {}) => write(JSON.stringify({ t: new Date().toISOString(), level, event, ...fields }, bigintsAsStrings));
 }
 
 export function textLogger(write: (line: string) => void): Logger {
   return (level, event, fields = {}) => {
-    const parts = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "object" && v !== null ? JSON.stringify(v, (_k, x) => plain(x)) : String(v)}`);
+    const parts = Object.entries(fields).map(([k, v]) => `${k}=${typeof v === "object" && v !== null ? JSON.stringify(v, bigintsAsStrings) : String(v)}`);
     write(`${new Date().toISOString()} ${level.padEnd(5)} ${event}${parts.length ? " " + parts.join(" ") : ""}`);
   };
 }

@@ -17,6 +17,12 @@ export interface Position {
   agreedHeight: number;
 }
 
+/** The trace steps under the node at (depth, index) of a tree of `traceDepth` levels over steps 0 … N (padding: sN). */
+export function disputedSteps(depth: number, index: number, traceDepth: number, steps: number): [number, number] {
+  const width = 2 ** (traceDepth - depth);
+  return [Math.min(index * width, steps), Math.min((index + 1) * width - 1, steps)];
+}
+
 /** The defender's reveal: the two children of the disputed node in its tree. */
 export function revealMove(tree: TraceTree, p: Position): { left: Uint8Array; right: Uint8Array } {
   return { left: tree.node(p.depth + 1, 2 * p.index), right: tree.node(p.depth + 1, 2 * p.index + 1) };

@@ -61,9 +61,38 @@ export async function postClaim(c: Contracts, claimant: ethers.Signer, requestId
   return { claimId: eventsIn(receipt, c.oracle, "Claimed")[0].args.claimId as bigint, gasUsed: receipt.gasUsed as bigint };
 }
 
-export async function position(c: Contracts, gameId: bigint): Promise<Position & { turn: number; active: boolean; node: string }> {
+/** BisectionGame.game(): the position, whose move it is (turn 0 = defender), and both chess clocks. */
+export interface GameView extends Position {
+  turn: number;
+  active: boolean;
+  node: string;
+  lastMove: number;
+  defenderClock: number;
+  challengerClock: number;
+}
+
+export const DEFENDER_TURN = 0;
+
+export async function position(c: Contracts, gameId: bigint): Promise<GameView> {
   const g = await c.game.game(gameId);
-  return { depth: Number(g.depth), index: Number(g.index), traceDepth: Number(g.traceDepth), agreedHeight: Number(g.agreedHeight), turn: Number(g.turn), active: g.active, node: g.node };
+  return {
+    depth: Number(g.depth),
+    index: Number(g.index),
+    traceDepth: Number(g.traceDepth),
+    agreedHeight: Number(g.agreedHeight),
+    turn: Number(g.turn),
+    active: g.active,
+    node: g.node,
+    lastMove: Number(g.lastMove),
+    defenderClock: Number(g.defenderClock),
+    challengerClock: Number(g.challengerClock),
+  };
+}
+
+/** Seconds left on a party's clock at `now` (only the mover's clock runs; negative once it ran out). */
+export function clockLeft(g: GameView, party: "defender" | "challenger", now: number): number {
+  const moving = (g.turn === DEFENDER_TURN) === (party === "defender");
+  return (party === "defender" ? g.defenderClock : g.challengerClock) - (g.active && moving ? now - g.lastMove : 0);
 }
 
 /** prove()'s witness argument when there is none (k = 0: s0 is compared on-chain). */

@@ -10,6 +10,17 @@ export function onePositional(positionals: string[], what: string): string {
   return positionals[0];
 }
 
+/**
+ * A whole-number option (digits only), or undefined when absent; `what` completes "--name must be …" in the
+ * error, e.g. "a whole number of seconds".
+ */
+export function wholeNumberOption(values: Record<string, string | boolean | undefined>, name: string, what: string): number | undefined {
+  const v = values[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== "string" || !/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new UsageError(`--${name} must be ${what}, got "${String(v)}"`);
+  return Number(v);
+}
+
 export function requiredString(values: Record<string, string | boolean | undefined>, name: string): string {
   const value = values[name];
   if (typeof value !== "string") throw new UsageError(`missing --${name}`);

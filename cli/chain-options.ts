@@ -6,12 +6,14 @@
 import { join } from "node:path";
 import { ethers } from "ethers";
 import { loadModel } from "../compiler/compile.js";
-import { type Chain, openChain } from "../challenger/chain.js";
+import { type Chain, HARDHAT_CHAIN_ID, openChain } from "../challenger/chain.js";
 import { ClaimBook } from "../challenger/claim-book.js";
 import { readDeployments } from "../challenger/deployments.js";
 import { ModelShelf, type ShelvedModel } from "../challenger/models.js";
+import { bigintsAsStrings } from "../challenger/log.js";
 import { MlvmError } from "../vm/errors.js";
 import { type OptionSpec, UsageError } from "./command.js";
+import { wholeNumberOption } from "./args.js";
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -43,13 +45,6 @@ export function claimBookOf(chain: Chain, values: Values): ClaimBook {
   return new ClaimBook(claimBookPath((values["state-dir"] as string | undefined) ?? DEFAULT_STATE_DIR, chain.chainId, chain.address));
 }
 
-function accountIndex(values: Values): number | undefined {
-  const v = values.account;
-  if (v === undefined) return undefined;
-  if (typeof v !== "string" || !/^\d+$/.test(v) || !Number.isSafeInteger(Number(v))) throw new UsageError(`--account must be a non-negative integer, got "${String(v)}"`);
-  return Number(v);
-}
-
 /**
  * Opens the chain the options name. `readOnly`: a command that sends nothing works without a key on any chain
  * (it reads through a throwaway wallet when neither --key, $MLVM_KEY nor --account gives one and the chain is
@@ -57,9 +52,9 @@ function accountIndex(values: Values): number | undefined {
  */
 export async function openChainFrom(values: Values, { readOnly = false } = {}): Promise<Chain> {
   const deployments = (values.deployments as string | undefined) ?? DEFAULT_DEPLOYMENTS;
-  const account = accountIndex(values);
+  const account = wholeNumberOption(values, "account", "a non-negative integer");
   let key = values.key as string | undefined;
-  if (readOnly && key === undefined && process.env.MLVM_KEY === undefined && account === undefined && readDeployments(deployments).chainId !== 31337) {
+  if (readOnly && key === undefined && process.env.MLVM_KEY === undefined && account === undefined && readDeployments(deployments).chainId !== HARDHAT_CHAIN_ID) {
     key = ethers.Wallet.createRandom().privateKey;
   }
   return openChain({ deployments, rpc: values.rpc as string | undefined, key, account });
@@ -100,7 +95,7 @@ export function shelvedModel(values: Values, modelId: string): ShelvedModel | un
 
 /** JSON.stringify with bigints as decimal strings. */
 export function toJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v) => (typeof v === "bigint" ? v.toString() : v));
+  return JSON.stringify(value, bigintsAsStrings);
 }
 
 /** "4294967297 (request 1, attempt 1)". */

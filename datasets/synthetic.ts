@@ -3,6 +3,7 @@
  * benchmark and for tests) and random input vectors.
  */
 import type { ActivationKind, Layer, ModelGraph } from "../compiler/graph.js";
+import { ONE } from "../vm/fixed.js";
 
 /** A deterministic PRNG (mulberry32): uniform in [0, 1). */
 export function prng(seed: number): () => number {
@@ -47,5 +48,5 @@ export function randomGraph(seed: number, sizes: number[], activations: (Activat
 /** A random input in [-range, range) as Q16.16 words. */
 export function randomInput(seed: number, length: number, range = 2): Int32Array {
   const rand = prng(seed);
-  return Int32Array.from({ length }, () => Math.round((rand() * 2 - 1) * range * 65536));
+  return Int32Array.from({ length }, () => Math.round((rand() * 2 - 1) * range * ONE));
 }

@@ -20,7 +20,7 @@ import { Agent } from "../challenger/agent.js";
 import { type Chain, hardhatKey, openChain } from "../challenger/chain.js";
 import { ClaimBook } from "../challenger/claim-book.js";
 import { inputLeaves, modelFields } from "../challenger/claims.js";
-import { type ProtocolParams } from "../challenger/protocol.js";
+import { type ProtocolParams, eventsIn } from "../challenger/protocol.js";
 import { deployTo, writeDeployments } from "../challenger/deployments.js";
 import type { Logger, LogFields } from "../challenger/log.js";
 import { ModelShelf } from "../challenger/models.js";
@@ -130,8 +130,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     const requestIds: bigint[] = [];
     for (const k of digits) {
       const receipt = await sendTx(consumer, "classify", [inputLeaves(encodeInput(model.program, mnist.image(k)))]);
-      const asked = receipt.logs.map((l) => consumer.interface.parseLog(l)).find((e) => e?.name === "Asked");
-      requestIds.push(asked!.args.requestId as bigint);
+      requestIds.push(eventsIn(receipt, consumer, "Asked")[0].args.requestId as bigint);
     }
     say(`consumer DigitConsumer at ${await consumer.getAddress()} asks about MNIST test images #${digits[0]} (label ${mnist.label(digits[0])}) and #${digits[1]} (label ${mnist.label(digits[1])}): requests ${requestIds.join(" and ")}`);
 

@@ -4,15 +4,8 @@ import { HARDHAT_CHAIN_ID } from "../../challenger/chain.js";
 import { jsonLogger, textLogger } from "../../challenger/log.js";
 import { ModelShelf } from "../../challenger/models.js";
 import { CHAIN_OPTIONS, DEFAULT_STATE_DIR, claimBookOf, openChainFrom } from "../chain-options.js";
-import { type Command, UsageError } from "../command.js";
-import { requiredString } from "../args.js";
-
-function wholeNumber(values: Record<string, string | boolean | undefined>, name: string, fallback: number): number {
-  const v = values[name];
-  if (v === undefined) return fallback;
-  if (typeof v !== "string" || !/^\d+$/.test(v)) throw new UsageError(`--${name} must be a whole number, got "${String(v)}"`);
-  return Number(v);
-}
+import type { Command } from "../command.js";
+import { requiredString, wholeNumberOption } from "../args.js";
 
 export const challengerCommand: Command = {
   name: "challenger",
@@ -46,8 +39,8 @@ export const challengerCommand: Command = {
       models,
       statePath: (values.state as string | undefined) ?? join(stateDir, `agent-${chain.chainId}-${chain.address.toLowerCase()}.json`),
       book: claimBookOf(chain, values),
-      confirmations: wholeNumber(values, "confirmations", local ? 0 : 2),
-      pollMs: wholeNumber(values, "poll-ms", local ? 250 : 2000),
+      confirmations: wholeNumberOption(values, "confirmations", "a whole number") ?? (local ? 0 : 2),
+      pollMs: wholeNumberOption(values, "poll-ms", "a whole number") ?? (local ? 250 : 2000),
       challenge: !values["defend-only"],
       log: values.json ? jsonLogger(io.out) : textLogger(io.out),
     });

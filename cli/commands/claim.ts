@@ -4,7 +4,7 @@ import { findRequest, outputFromLeaves, parseId } from "../../challenger/request
 import { decodeOutput } from "../../interpreter/run.js";
 import { toHex } from "../../vm/hash.js";
 import { type Command, UsageError } from "../command.js";
-import { onePositional } from "../args.js";
+import { onePositional, wholeNumberOption } from "../args.js";
 import { CHAIN_OPTIONS, MODEL_OPTIONS, checkModelOptions, claimBookOf, describeClaimId, shelvedModel, toJson, withChain } from "../chain-options.js";
 
 type Values = Record<string, string | boolean | undefined>;
@@ -13,10 +13,8 @@ type Values = Record<string, string | boolean | undefined>;
 function lieFrom(values: Values, steps: () => number): Lie | undefined {
   if (values["lie-output"] && values["lie-at-step"] !== undefined) throw new UsageError("give either --lie-output or --lie-at-step, not both");
   if (values["lie-output"]) return { step: steps() };
-  const k = values["lie-at-step"];
-  if (k === undefined) return undefined;
-  if (typeof k !== "string" || !/^\d+$/.test(k)) throw new UsageError(`--lie-at-step must be a step number, got "${String(k)}"`);
-  return { step: Number(k) };
+  const k = wholeNumberOption(values, "lie-at-step", "a step number");
+  return k === undefined ? undefined : { step: k };
 }
 
 export const claimCommand: Command = {

@@ -1,6 +1,7 @@
 import { jsonLogger } from "../../challenger/log.js";
 import { runDemo } from "../../demo/scenario.js";
 import { type Command, UsageError } from "../command.js";
+import { wholeNumberOption } from "../args.js";
 
 export const demoCommand: Command = {
   name: "demo",
@@ -20,8 +21,7 @@ export const demoCommand: Command = {
     "passes (time travel), both claims are finalized and the consumer receives both digits. Stops the chain at the end.",
   ].join("\n"),
   async run(_positionals, values, io) {
-    const lie = values["lie-at-step"];
-    if (lie !== undefined && !/^\d+$/.test(String(lie))) throw new UsageError(`--lie-at-step must be a step number, got "${String(lie)}"`);
+    const lieAtStep = wholeNumberOption(values, "lie-at-step", "a step number");
     let digits: [number, number] | undefined;
     if (values.digits !== undefined) {
       const m = /^(\d+),(\d+)$/.exec(String(values.digits));
@@ -29,7 +29,7 @@ export const demoCommand: Command = {
       digits = [Number(m[1]), Number(m[2])];
     }
     const summary = await runDemo({
-      lieAtStep: lie === undefined ? undefined : Number(lie),
+      lieAtStep,
       digits,
       say: values.json ? undefined : io.out,
       log: values.log ? jsonLogger(io.err) : undefined,

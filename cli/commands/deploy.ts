@@ -1,10 +1,7 @@
 import { ethers } from "ethers";
 import { DEFAULT_PARAMS, deployTo, writeDeployments } from "../../challenger/deployments.js";
 import { type Command, UsageError } from "../command.js";
-import { requiredString } from "../args.js";
-
-/** Hardhat's first default account: funded on every local Hardhat node, and public, so only for local chains. */
-export const HARDHAT_KEY_0 = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+import { requiredString, wholeNumberOption } from "../args.js";
 
 export const PROTOCOL_OPTIONS = {
   "claim-bond": { type: "string", valueName: "ETH", description: `the claim bond (default ${ethers.formatEther(DEFAULT_PARAMS.claimBond)})` },
@@ -14,12 +11,7 @@ export const PROTOCOL_OPTIONS = {
 } as const;
 
 export function protocolParams(values: Record<string, string | boolean | undefined>) {
-  const seconds = (name: string, fallback: number) => {
-    const v = values[name];
-    if (v === undefined) return fallback;
-    if (!/^\d+$/.test(String(v))) throw new UsageError(`--${name} must be a whole number of seconds, got "${v}"`);
-    return Number(v);
-  };
+  const seconds = (name: string, fallback: number) => wholeNumberOption(values, name, "a whole number of seconds") ?? fallback;
   const ether = (name: string, fallback: bigint) => {
     const v = values[name];
     if (v === undefined) return fallback;

@@ -1,7 +1,8 @@
 import { deployTo, writeDeployments } from "../../challenger/deployments.js";
 import { startLocalNode } from "../../localchain/hardhat-node.js";
 import type { Command } from "../command.js";
-import { HARDHAT_KEY_0, PROTOCOL_OPTIONS, protocolParams } from "./deploy.js";
+import { PROTOCOL_OPTIONS, protocolParams } from "./deploy.js";
+import { hardhatKey } from "../../challenger/chain.js";
 
 export const nodeCommand: Command = {
   name: "node",
@@ -20,7 +21,7 @@ export const nodeCommand: Command = {
     const params = protocolParams(values);
     const node = await startLocalNode(Number(port));
     try {
-      const d = await deployTo(rpc, HARDHAT_KEY_0, params);
+      const d = await deployTo(rpc, hardhatKey(0), params);
       writeDeployments(file, d);
       io.out(`local chain ${d.chainId} at ${rpc}; contracts deployed, addresses in ${file}; Ctrl-C stops it`);
     } catch (error) {

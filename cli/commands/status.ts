@@ -1,6 +1,8 @@
 import { ethers } from "ethers";
 import { type Chain, chainNow } from "../../challenger/chain.js";
+import { disputedSteps } from "../../challenger/moves.js";
 import { checkModelFor } from "../../challenger/proposer.js";
+import { DEFENDER_TURN, clockLeft, position } from "../../challenger/protocol.js";
 import { type ClaimInfo, type RequestInfo, claimFromEvent, findClaim, findRequest, outputFromLeaves, parseId, requestFromEvent, requestOfClaim } from "../../challenger/requests.js";
 import { decodeOutput } from "../../interpreter/run.js";
 import { type Command, UsageError } from "../command.js";
@@ -122,16 +124,8 @@ async function detail(chain: Chain, claimId: bigint, values: Record<string, stri
     challenged.map(async (log) => {
       const e = chain.oracle.interface.parseLog(log)!;
       const gameId = e.args.gameId as bigint;
-      const g = await chain.game.game(gameId);
-      const depth = Number(g.depth);
-      const traceDepth = Number(g.traceDepth);
-      const span = 1n << BigInt(traceDepth - depth);
-      const index = BigInt(g.index);
-      const first = Number(index * span);
-      const last = Math.min(N, Number((index + 1n) * span - 1n));
-      const turn = Number(g.turn) === 0 ? "defender" : "challenger";
-      const elapsed = g.active ? Math.max(0, now - Number(g.lastMove)) : 0;
-      const clock = (party: string, left: bigint) => Math.max(0, Number(left) - (party === turn ? elapsed : 0));
+      const g = await position(chain, gameId);
+      const turn = g.turn === DEFENDER_TURN ? "defender" : "challenger";
       let result: string | null = null;
       if (!g.active) {
         const [resolved] = await chain.oracle.queryFilter(chain.oracle.filters.GameResolved(claimId, gameId), chain.deployments.fromBlock ?? 0, block!.number);
@@ -142,13 +136,13 @@ async function detail(chain: Chain, claimId: bigint, values: Record<string, stri
       return {
         gameId,
         challenger: e.args.challenger as string,
-        active: g.active as boolean,
-        depth,
-        traceDepth,
-        steps: first > N ? [first, first] : [first, last],
+        active: g.active,
+        depth: g.depth,
+        traceDepth: g.traceDepth,
+        steps: disputedSteps(g.depth, g.index, g.traceDepth, N),
         turn: g.active ? turn : null,
-        defenderClock: clock("defender", g.defenderClock),
-        challengerClock: clock("challenger", g.challengerClock),
+        defenderClock: Math.max(0, clockLeft(g, "defender", now)),
+        challengerClock: Math.max(0, clockLeft(g, "challenger", now)),
         result,
       };
     }),

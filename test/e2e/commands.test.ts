@@ -6,13 +6,13 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ethers } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hardhatKey } from "../../challenger/chain.js";
+import { freePort } from "../../localchain/hardhat-node.js";
 import { inputLeaves } from "../../challenger/claims.js";
 import { readDeployments } from "../../challenger/deployments.js";
 import { eventsIn } from "../../challenger/protocol.js";
@@ -23,6 +23,7 @@ import { loadArtifact } from "../../evm/artifacts.js";
 import { encodeInput } from "../../interpreter/run.js";
 import { loadMnist } from "../../datasets/mnist.js";
 import { fixturePath } from "../helpers/models.js";
+import { until } from "./harness.js";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), "mlvm-commands-"));
@@ -44,15 +45,6 @@ const inputFile = (k: number) => join(tmp, `digit-${k}.json`);
 /** `mlvm run --json`'s outputs and prediction for each digit used below. */
 const expected = new Map<number, { outputs: number[]; prediction: number }>();
 const DIGITS = [0, 1, 2, 3, 4, 5];
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 async function cli(...argv: string[]) {
   const out: string[] = [];
@@ -102,7 +94,7 @@ beforeAll(async () => {
   const run = await cli("run", modelFile, "--input", batch, "--json");
   const { outputs, predictions } = JSON.parse(run.out) as { outputs: number[][]; predictions: number[] };
   DIGITS.forEach((k, i) => expected.set(k, { outputs: outputs[i], prediction: predictions[i] }));
-  for (let t = 0; t < 900 && !existsSync(deployments); t++) await new Promise((r) => setTimeout(r, 100));
+  await until("the deployments file", 90, () => existsSync(deployments));
   const d = readDeployments(deployments);
   provider = new ethers.JsonRpcProvider(d.rpc, undefined, { cacheTimeout: -1, staticNetwork: ethers.Network.from(d.chainId) });
 }, 120_000);

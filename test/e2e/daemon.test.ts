@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type LocalNode, advanceTime, startLocalNode } from "../../localchain/hardhat-node.js";
 import { decodeOutput } from "../../interpreter/run.js";
 import { inputLeaves } from "../../challenger/claims.js";
+import { eventsIn } from "../../challenger/protocol.js";
 import { mnist, mnistInput } from "../helpers/models.js";
 import { type Daemon, RpcProxy, type Scenario, digitConsumer, scenario, startDaemon, until } from "./harness.js";
 
@@ -25,10 +26,8 @@ const daemons: Daemon[] = [];
 beforeAll(async () => {
   node = await startLocalNode();
   // Empty blocks every 250 ms besides the automined ones, as on a live chain: confirmations then mean something.
-  await (await scenarioChain()).send("evm_setIntervalMining", [250]);
+  await new ethers.JsonRpcProvider(node.rpc, undefined, { staticNetwork: ethers.Network.from(31337) }).send("evm_setIntervalMining", [250]);
 }, 90_000);
-
-const scenarioChain = async () => new ethers.JsonRpcProvider(node.rpc, undefined, { cacheTimeout: -1, staticNetwork: ethers.Network.from(31337) });
 
 afterAll(async () => {
   await Promise.all(daemons.map((d) => d.stop("SIGKILL")));
@@ -67,7 +66,7 @@ describe("mlvm challenger against a hardhat node", () => {
     const consumer = await digitConsumer(s);
     const c1 = await s.chain(1);
     const receipt = await (await consumer.classify(inputLeaves(mnistInput(3)))).wait();
-    const requestId = consumer.interface.parseLog(receipt.logs.find((l: ethers.Log) => consumer.interface.parseLog(l)?.name === "Asked"))!.args.requestId as bigint;
+    const requestId = eventsIn(receipt, consumer, "Asked")[0].args.requestId as bigint;
     const claimId = await s.claim(HONEST, requestId);
     const challenger = daemon(s, CHALLENGER);
     const proposer = daemon(s, HONEST, ["--defend-only"]);

@@ -16,7 +16,7 @@ import { ClaimBook, type Lie } from "../../challenger/claim-book.js";
 import { inputLeaves, modelFields } from "../../challenger/claims.js";
 import { deployTo, writeDeployments } from "../../challenger/deployments.js";
 import { ModelShelf, type ShelvedModel } from "../../challenger/models.js";
-import type { ProtocolParams } from "../../challenger/protocol.js";
+import { type ProtocolParams, eventsIn } from "../../challenger/protocol.js";
 import { proposeClaim } from "../../challenger/proposer.js";
 import { findRequest } from "../../challenger/requests.js";
 import { sendTx } from "../../challenger/revert.js";
@@ -79,7 +79,7 @@ export async function scenario(rpc: string, params: ProtocolParams = E2E_PARAMS)
     async request(k, callback) {
       const c = await chain(1);
       const receipt = await sendTx(c.oracle, "request", [shelved.id, inputLeaves(mnistInput(k)), callback ?? ethers.ZeroAddress]);
-      return c.oracle.interface.parseLog(receipt.logs.find((l) => c.oracle.interface.parseLog(l)?.name === "InferenceRequested")!)!.args.requestId as bigint;
+      return eventsIn(receipt, c.oracle, "InferenceRequested")[0].args.requestId as bigint;
     },
     async claim(account, requestId, lie) {
       const c = await chain(account);

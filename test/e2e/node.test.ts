@@ -5,7 +5,6 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -13,7 +12,11 @@ import { ethers } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Deployments, readDeployments } from "../../challenger/deployments.js";
 import { main } from "../../cli/main.js";
-import { HARDHAT_KEY_0 } from "../../cli/commands/deploy.js";
+import { hardhatKey } from "../../challenger/chain.js";
+import { freePort } from "../../localchain/hardhat-node.js";
+import { until } from "./harness.js";
+
+const HARDHAT_KEY_0 = hardhatKey(0);
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), "mlvm-node-"));
@@ -22,25 +25,11 @@ let port = 0;
 let node: ChildProcess;
 let exited: Promise<number | null>;
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port: p } = server.address() as { port: number };
-      server.close(() => resolve(p));
-    });
-  });
-}
-
-async function until(check: () => boolean, seconds: number): Promise<void> {
-  for (let t = 0; t < seconds * 10 && !check(); t++) await new Promise((r) => setTimeout(r, 100));
-  if (!check()) throw new Error(`timed out after ${seconds} s`);
-}
-
 beforeAll(async () => {
   port = await freePort();
   node = spawn(process.execPath, [join(root, "bin/mlvm.js"), "node", "--port", String(port), "--deployments", file, "--window", "600"], { stdio: ["ignore", "pipe", "pipe"] });
   exited = new Promise((resolve) => node.once("exit", resolve));
-  await until(() => existsSync(file), 90);
+  await until("the deployments file", 90, () => existsSync(file));
 }, 120_000);
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { disputedSteps } from "./agent.js";
+import { disputedSteps } from "./moves.js";
 
 describe("disputedSteps", () => {
   it("names the steps under a node of the trace tree, clipped to the last step N", () => {
