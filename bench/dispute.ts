@@ -9,6 +9,7 @@ import type { CompiledModel } from "../compiler/compile.js";
 import { WasmMachine } from "../interpreter/wasm/machine.js";
 import { honestClaim, inputLeaves, lyingClaim, modelFields } from "../challenger/claims.js";
 import { deployContracts, eventsIn, playGame, postClaim } from "../challenger/protocol.js";
+import { DEFAULT_PARAMS } from "../challenger/deployments.js";
 
 export interface DisputeGas {
   register: number;
@@ -26,7 +27,7 @@ export interface DisputeGas {
 export async function benchDispute(model: CompiledModel, input: Int32Array): Promise<DisputeGas> {
   const provider = new ethers.BrowserProvider(hre.network.provider as unknown as ethers.Eip1193Provider, undefined, { cacheTimeout: -1 });
   const [owner, claimant, challenger] = await Promise.all([0, 1, 2].map((k) => provider.getSigner(k)));
-  const c = await deployContracts(owner, { claimBond: ethers.parseEther("1"), challengeBond: ethers.parseEther("0.5"), window: 3600, clock: 1800 });
+  const c = await deployContracts(owner, { claimBond: ethers.parseEther("1"), challengeBond: ethers.parseEther("0.5"), window: 3600, clock: 1800, splitBits: DEFAULT_PARAMS.splitBits });
   const trace = new WasmMachine(model).trace(input);
   const gasOf = (receipt: ethers.TransactionReceipt | null) => Number(receipt!.gasUsed);
 

@@ -14,7 +14,7 @@ import { FLAG_ARGMAX_OUTPUT } from "../vm/program.js";
 import { ONE } from "../vm/fixed.js";
 import { TraceTree } from "./trace-tree.js";
 
-/** The Model struct of ModelRegistry/InferenceOracle: the commitment's fields (owner is the registry's to fill). */
+/** The Model struct of ModelRegistry/InferenceOracle: the commitment's fields (registrant is the registry's to fill). */
 export function modelFields(model: CompiledModel) {
   const c = model.commitment;
   return {
@@ -26,7 +26,7 @@ export function modelFields(model: CompiledModel) {
     outputAddress: c.outputAddress,
     outputLength: c.outputLength,
     steps: c.steps,
-    owner: "0x0000000000000000000000000000000000000000",
+    registrant: "0x0000000000000000000000000000000000000000",
   };
 }
 

@@ -2,7 +2,7 @@
  * The deployments file: where the protocol's contracts live on a chain, written by `mlvm node` and `mlvm deploy`
  * and read by every command that talks to the chain.
  *   {"abiVersion": 1, "chainId": 31337, "rpc": "http://127.0.0.1:8545", "contracts": {"ModelRegistry": "0x…", …},
- *    "params": {"claimBond": "1000000000000000000", "challengeBond": …, "window": 3600, "clock": 1800}, "deployedAt": …,
+ *    "params": {"claimBond": "1000000000000000000", "challengeBond": …, "window": 3600, "clock": 1800, "splitBits": 4}, "deployedAt": …,
  *    "fromBlock": 0}
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -11,14 +11,14 @@ import { MlvmError } from "../vm/errors.js";
 import { type ProtocolParams, deployContracts } from "./protocol.js";
 
 /** Bumped whenever a contract's ABI changes incompatibly. */
-export const ABI_VERSION = 1;
+export const ABI_VERSION = 2;
 
 export interface Deployments {
   abiVersion: number;
   chainId: number;
   rpc: string;
   contracts: { ModelRegistry: string; OneStepVerifier: string; InferenceOracle: string; BisectionGame: string };
-  params: { claimBond: string; challengeBond: string; window: number; clock: number };
+  params: { claimBond: string; challengeBond: string; window: number; clock: number; splitBits: number };
   deployedAt: string;
   /** The block before the first contract's: where event scans start (older files lack it: 0). */
   fromBlock?: number;
@@ -27,7 +27,7 @@ export interface Deployments {
 /** A deployments file that is missing, unreadable, or of another ABI version. */
 export class DeploymentsError extends MlvmError {}
 
-export const DEFAULT_PARAMS: ProtocolParams = { claimBond: ethers.parseEther("1"), challengeBond: ethers.parseEther("0.5"), window: 3600, clock: 1800 };
+export const DEFAULT_PARAMS: ProtocolParams = { claimBond: ethers.parseEther("1"), challengeBond: ethers.parseEther("0.5"), window: 3600, clock: 1800, splitBits: 4 };
 
 /** A chain that does not answer JSON-RPC at the URL given. */
 export class RpcUnreachableError extends MlvmError {}
@@ -79,7 +79,7 @@ export async function deployTo(rpc: string, key: string, params: ProtocolParams 
       InferenceOracle: await c.oracle.getAddress(),
       BisectionGame: await c.game.getAddress(),
     },
-    params: { claimBond: params.claimBond.toString(), challengeBond: params.challengeBond.toString(), window: params.window, clock: params.clock },
+    params: { claimBond: params.claimBond.toString(), challengeBond: params.challengeBond.toString(), window: params.window, clock: params.clock, splitBits: params.splitBits },
     deployedAt: new Date().toISOString(),
     fromBlock,
   };

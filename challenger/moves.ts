@@ -1,20 +1,38 @@
 /**
- * What each player does in a bisection game (contracts/protocol/BisectionGame.sol), as pure functions of its
- * own trace tree and the game's public state: the defender reveals the children of the disputed node; the
- * challenger disputes the first child that differs from its own tree; at a leaf, the challenger proves the step
- * from the state it agreed with.
+ * What each player does in a dissection game (contracts/protocol/BisectionGame.sol), as pure functions of its
+ * own trace tree and the game's public state: a round opens the disputed node `levels` = min(m, height) levels
+ * down; anyone who holds the tree reveals those 2^levels nodes; the challenger disputes the first of them that
+ * differs from its own tree (agreeing with the one to its left); at a leaf, the challenger proves the step from
+ * the state it agreed with.
  */
 import { toHex } from "../vm/hash.js";
 import type { Trace } from "../interpreter/wasm/machine.js";
 import type { StepWitness } from "../vm/witness.js";
 import type { TraceTree } from "./trace-tree.js";
 
-/** The game's public position, as BisectionGame.game() returns it. */
+/** The game's public position, as BisectionGame.game() returns it, with the levels its node opens. */
 export interface Position {
   depth: number;
   index: number;
   traceDepth: number;
   agreedHeight: number;
+  /** How many levels the disputed node opens: min(m, traceDepth − depth); 0 at a leaf. */
+  levels: number;
+}
+
+/** The levels a node at `depth` opens in a tree of `traceDepth` levels with a split of `splitBits` (m). */
+export function levelsAt(depth: number, traceDepth: number, splitBits: number): number {
+  return Math.min(splitBits, traceDepth - depth);
+}
+
+/** Rounds of a game over a tree of `traceDepth` levels: ⌈traceDepth / m⌉ (one reveal and one choice each). */
+export function roundsOf(traceDepth: number, splitBits: number): number {
+  return Math.ceil(traceDepth / splitBits);
+}
+
+/** The round (1-based) that disputes a node at `depth`: rounds start at depths 0, m, 2m, … */
+export function roundAt(depth: number, splitBits: number): number {
+  return Math.floor(depth / splitBits) + 1;
 }
 
 /** The trace steps under the node at (depth, index) of a tree of `traceDepth` levels over steps 0 … N (padding: sN). */
@@ -23,17 +41,25 @@ export function disputedSteps(depth: number, index: number, traceDepth: number, 
   return [Math.min(index * width, steps), Math.min((index + 1) * width - 1, steps)];
 }
 
-/** The defender's reveal: the two children of the disputed node in its tree. */
-export function revealMove(tree: TraceTree, p: Position): { left: Uint8Array; right: Uint8Array } {
-  return { left: tree.node(p.depth + 1, 2 * p.index), right: tree.node(p.depth + 1, 2 * p.index + 1) };
+/** The reveal of the disputed node: its 2^levels descendants in `tree`, left to right. */
+export function revealMove(tree: TraceTree, p: Position): { node: Uint8Array; levels: number; nodes: Uint8Array[] } {
+  const width = 2 ** p.levels;
+  const nodes = Array.from({ length: width }, (_, k) => tree.node(p.depth + p.levels, p.index * width + k));
+  return { node: tree.node(p.depth, p.index), levels: p.levels, nodes };
 }
 
 /**
- * The challenger's choice: the left child if it differs from its own (the first disagreement lies there),
- * otherwise the right one. An honest challenger facing a wrong node always finds a differing child.
+ * The challenger's choice among the revealed nodes: the first that differs from its own tree (the first
+ * disagreement lies under it, and everything to its left is agreed). An honest challenger facing a wrong node
+ * always finds one; if none differs, the node was not wrong and the last is returned (a losing choice).
  */
-export function chooseMove(tree: TraceTree, p: Position, left: Uint8Array): boolean {
-  return toHex(left) === toHex(tree.node(p.depth + 1, 2 * p.index));
+export function chooseMove(tree: TraceTree, p: Position, revealed: readonly (Uint8Array | string)[]): number {
+  const width = revealed.length;
+  for (let k = 0; k < width; k++) {
+    const theirs = typeof revealed[k] === "string" ? (revealed[k] as string).toLowerCase() : toHex(revealed[k] as Uint8Array);
+    if (theirs !== toHex(tree.node(p.depth + p.levels, p.index * width + k))) return k;
+  }
+  return width - 1;
 }
 
 export interface ProofMove {

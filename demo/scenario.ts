@@ -21,7 +21,7 @@ import { type Chain, hardhatKey, openChain } from "../challenger/chain.js";
 import { ClaimBook } from "../challenger/claim-book.js";
 import { inputLeaves, modelFields } from "../challenger/claims.js";
 import { type ProtocolParams, eventsIn } from "../challenger/protocol.js";
-import { deployTo, writeDeployments } from "../challenger/deployments.js";
+import { DEFAULT_PARAMS, deployTo, writeDeployments } from "../challenger/deployments.js";
 import type { Logger, LogFields } from "../challenger/log.js";
 import { ModelShelf } from "../challenger/models.js";
 import { proposeClaim } from "../challenger/proposer.js";
@@ -38,7 +38,7 @@ import { MlvmError } from "../vm/errors.js";
 const FIXTURES = fileURLToPath(new URL("../fixtures/", import.meta.url));
 
 /** The demo's chain parameters: a window and clocks far longer than the dispute takes. */
-export const DEMO_PARAMS: ProtocolParams = { claimBond: ethers.parseEther("1"), challengeBond: ethers.parseEther("0.5"), window: 600, clock: 300 };
+export const DEMO_PARAMS: ProtocolParams = { claimBond: ethers.parseEther("1"), challengeBond: ethers.parseEther("0.5"), window: 600, clock: 300, splitBits: DEFAULT_PARAMS.splitBits };
 
 /** Hardhat accounts by role. */
 const ROLES = { owner: 0, consumer: 1, honest: 2, fraud: 3, challenger: 4 } as const;

@@ -57,3 +57,11 @@ export function rootFromProof(leaf: Uint8Array, index: number, proof: readonly U
   }
   return node;
 }
+
+/** The root of the subtree whose nodes at one level are `nodes` (a power of two of them, left to right). */
+export function subtreeRoot(nodes: readonly Uint8Array[]): Uint8Array {
+  if (nodes.length === 0 || (nodes.length & (nodes.length - 1)) !== 0) throw new RangeError(`${nodes.length} nodes are not a power of two`);
+  let level = nodes.slice();
+  while (level.length > 1) level = Array.from({ length: level.length / 2 }, (_, p) => hashNode(level[2 * p], level[2 * p + 1]));
+  return level[0];
+}

@@ -8,6 +8,7 @@ export const PROTOCOL_OPTIONS = {
   "challenge-bond": { type: "string", valueName: "ETH", description: `the challenge bond (default ${ethers.formatEther(DEFAULT_PARAMS.challengeBond)})` },
   window: { type: "string", valueName: "SECONDS", description: `the challenge window (default ${DEFAULT_PARAMS.window})` },
   clock: { type: "string", valueName: "SECONDS", description: `each party's clock in a game (default ${DEFAULT_PARAMS.clock})` },
+  "split-bits": { type: "string", valueName: "M", description: `each round of a game reveals 2^M trace nodes, 1–8 (default ${DEFAULT_PARAMS.splitBits})` },
 } as const;
 
 export function protocolParams(values: Record<string, string | boolean | undefined>) {
@@ -26,13 +27,20 @@ export function protocolParams(values: Record<string, string | boolean | undefin
     challengeBond: ether("challenge-bond", DEFAULT_PARAMS.challengeBond),
     window: seconds("window", DEFAULT_PARAMS.window),
     clock: seconds("clock", DEFAULT_PARAMS.clock),
+    splitBits: splitBits(values),
   };
+}
+
+function splitBits(values: Record<string, string | boolean | undefined>): number {
+  const m = wholeNumberOption(values, "split-bits", "a whole number from 1 to 8") ?? DEFAULT_PARAMS.splitBits;
+  if (m < 1 || m > 8) throw new UsageError(`--split-bits must be a whole number from 1 to 8, got ${m}`);
+  return m;
 }
 
 export const deployCommand: Command = {
   name: "deploy",
   summary: "deploy the protocol's contracts to an EVM chain and write a deployments file",
-  usage: "mlvm deploy --rpc URL --key KEY [--deployments FILE] [--claim-bond ETH] [--challenge-bond ETH] [--window S] [--clock S] [--json]",
+  usage: "mlvm deploy --rpc URL --key KEY [--deployments FILE] [--claim-bond ETH] [--challenge-bond ETH] [--window S] [--clock S] [--split-bits M] [--json]",
   options: {
     rpc: { type: "string", valueName: "URL", description: "the chain's JSON-RPC endpoint" },
     key: { type: "string", valueName: "KEY", description: "the deployer's private key (hex)" },

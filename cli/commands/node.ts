@@ -7,7 +7,7 @@ import { hardhatKey } from "../../challenger/chain.js";
 export const nodeCommand: Command = {
   name: "node",
   summary: "start a local Hardhat chain on 127.0.0.1, deploy the contracts, write a deployments file",
-  usage: "mlvm node [--port N] [--deployments FILE] [--claim-bond ETH] [--challenge-bond ETH] [--window S] [--clock S]",
+  usage: "mlvm node [--port N] [--deployments FILE] [--claim-bond ETH] [--challenge-bond ETH] [--window S] [--clock S] [--split-bits M]",
   options: {
     port: { type: "string", valueName: "N", description: "the JSON-RPC port (default 8545)" },
     deployments: { type: "string", valueName: "FILE", description: "where to write the addresses (default deployments.json)" },

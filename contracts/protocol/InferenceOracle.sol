@@ -30,6 +30,16 @@ error ChallengeWindowClosed(uint256 claimId);
 error ChallengeWindowOpen(uint256 claimId);
 error GamesOpen(uint256 claimId, uint256 games);
 error ChallengerIsClaimant();
+/// One game per (claim, challenger): a second challenge from the same key adds nothing.
+error AlreadyChallenged(uint256 claimId, address challenger);
+/// The claim is not void with every game over, so its bond is not shared out yet.
+error ClaimNotSettled(uint256 claimId);
+/// This challenger has no share of this claim's bond to collect (it did not win, or collected already).
+error NoReward(uint256 claimId, address challenger);
+/// challengeFor() is the oracle's own, for challengeMany().
+error NotSelf();
+/// A split of 0 or more than 8 levels per round.
+error SplitInvalid(uint8 splitBits);
 error NotGame();
 error NothingToWithdraw();
 /// A callback must be a contract (or zero, for none).
@@ -43,10 +53,15 @@ error Reentrancy();
 /// @notice A request commits to its input on-chain, and so to the initial state s0. A claim posts the output, the
 /// trace root, the final state sN with its proof that it is leaf N, and a bond; the final state must be halted, at
 /// the model's step count, and hold the output in its memory. Anyone may challenge within the window, with a
-/// bond: each challenge is a bisection game. A claim that loses a game is void (its bond pays that challenger)
-/// and the request opens again; a claim whose window has passed with every game won by the claimant is final,
-/// and the consumer's callback receives the output (a reverting or gas-hungry callback cannot block that).
-/// Money moves only by credit and withdraw(): what the contract holds always equals deposits − payouts.
+/// bond, once per key: each challenge is a dissection game. A claim that loses a game is void and the request
+/// opens again; no challenge is taken after that, every game still open against it is decided for its
+/// challenger, and once the last one ends the claim bond is settled: BURN_PERCENT of it is burned and the rest
+/// shared equally by the challengers who won (so a liar that also challenges its own claim from other keys still
+/// loses at least the burned part). Each challenger who won also gets its own bond back; one who lost pays it to
+/// the claimant. A claim whose window has passed with every game won by the claimant is final, and the
+/// consumer's callback receives the output with at least CALLBACK_GAS (finalize() refuses to run with less).
+/// Money moves only by credit and withdraw(): what the contract holds always equals deposits − payouts, and
+/// equals Σ credit + bonds at stake + burned.
 contract InferenceOracle is IGameOwner {
     enum ClaimStatus {
         None,
@@ -68,10 +83,11 @@ contract InferenceOracle is IGameOwner {
     /// requestId · 2^32 + attempt. Its output is not stored either: finalize proves it again against the trace.
     struct Claim {
         address claimant;
-        uint40 deadline;
+        uint32 deadline;
         ClaimStatus status;
         uint8 traceDepth;
-        uint16 openGames;
+        uint24 openGames;
+        uint24 winners; // challengers that won a game against it
         bytes32 traceRoot;
     }
 
@@ -82,30 +98,45 @@ contract InferenceOracle is IGameOwner {
     uint64 public immutable challengeWindow;
     /// Gas the consumer's callback may use at most.
     uint256 public constant CALLBACK_GAS = 500_000;
+    /// What finalize() needs left before the callback so that the call surely forwards CALLBACK_GAS: a call passes
+    /// on at most 63/64 of what remains (EIP-150), and the CALL itself costs up to ~2,600 (cold account) + 700.
+    uint256 public constant CALLBACK_GAS_NEEDED = CALLBACK_GAS + CALLBACK_GAS / 63 + 5_000;
+    /// The part of a void claim's bond that nobody receives: the least a lie costs its claimant, whoever wins.
+    uint256 public constant BURN_PERCENT = 50;
 
     mapping(uint256 => Request) private requests;
     mapping(uint256 => Claim) private claims;
     /// Request ids start at 1, so that the counter never costs a first write.
     uint256 public nextRequestId = 1;
-    mapping(uint256 => uint256) private claimOfGame;
-    mapping(uint256 => address) private challengerOfGame;
+    /// claim → challenger → its game id + 1, with REWARD_DUE set while a won game's share is uncollected.
+    mapping(uint256 => mapping(address => uint256)) private gameOf;
+    /// The challenger whose win voided the claim: paid at once when it is the only winner.
+    mapping(uint256 => address) private voidedBy;
+    uint256 private constant REWARD_DUE = 1 << 255;
     mapping(address => uint256) public credit;
+    /// Bonds burned: held by the contract for good.
+    uint256 public burned;
     uint256 private locked = 1;
 
     event InferenceRequested(uint256 indexed requestId, bytes32 indexed modelId, address indexed requester, address callback, bytes32 initialState, bytes32[] input);
     event Claimed(uint256 indexed claimId, uint256 indexed requestId, address indexed claimant, bytes32 traceRoot, bytes32 finalState, bytes32[] outputLeaves, uint40 deadline);
     event Challenged(uint256 indexed claimId, uint256 indexed gameId, address indexed challenger);
+    /// A claim in a challengeMany() that could not be challenged (`reason` is the revert): its bond is credited back.
+    event ChallengeSkipped(uint256 indexed claimId, address indexed challenger, bytes reason);
     /// Bonds received: with Withdrawn, what the contract holds is Σ Deposited − Σ Withdrawn.
     event Deposited(address indexed account, uint256 amount);
     event GameResolved(uint256 indexed claimId, uint256 indexed gameId, bool defenderWon);
     event ClaimVoided(uint256 indexed claimId, uint256 indexed requestId, address indexed winner);
+    /// A void claim's games are all over: `share` to each of `winners`, `burnedAmount` burned.
+    event ClaimSettled(uint256 indexed claimId, uint256 winners, uint256 share, uint256 burnedAmount);
     event Finalized(uint256 indexed claimId, uint256 indexed requestId, bool callbackSucceeded);
     event Credited(address indexed account, uint256 amount);
     event Withdrawn(address indexed account, uint256 amount);
 
-    constructor(ModelRegistry registry_, OneStepVerifier verifier, uint256 claimBond_, uint256 challengeBond_, uint64 challengeWindow_, uint32 clock) {
+    constructor(ModelRegistry registry_, OneStepVerifier verifier, uint256 claimBond_, uint256 challengeBond_, uint64 challengeWindow_, uint32 clock, uint8 splitBits) {
+        if (splitBits == 0 || splitBits > 8) revert SplitInvalid(splitBits);
         registry = registry_;
-        game = new BisectionGame(verifier, clock);
+        game = new BisectionGame(verifier, clock, splitBits);
         claimBond = claimBond_;
         challengeBond = challengeBond_;
         challengeWindow = challengeWindow_;
@@ -151,48 +182,93 @@ contract InferenceOracle is IGameOwner {
 
         uint32 attempt = r.claims + 1;
         claimId = (requestId << 32) | attempt;
-        uint40 deadline = uint40(block.timestamp + challengeWindow);
-        claims[claimId] = Claim(msg.sender, deadline, ClaimStatus.Open, traceDepth(model.steps), 0, traceRoot);
+        uint32 deadline = uint32(block.timestamp + challengeWindow);
+        claims[claimId] = Claim(msg.sender, deadline, ClaimStatus.Open, traceDepth(model.steps), 0, 0, traceRoot);
         r.claims = attempt;
         r.liveAttempt = attempt;
         emit Deposited(msg.sender, msg.value);
         emit Claimed(claimId, requestId, msg.sender, traceRoot, finalHash, outputLeaves, deadline);
     }
 
-    /// Disputes an open claim inside its window, with the challenge bond: starts a bisection game.
+    /// Disputes an open claim inside its window, with the challenge bond: starts a dissection game.
     function challenge(uint256 claimId) external payable returns (uint256 gameId) {
-        Claim storage c = openClaim(claimId);
-        if (block.timestamp > c.deadline) revert ChallengeWindowClosed(claimId);
-        if (msg.sender == c.claimant) revert ChallengerIsClaimant();
         if (msg.value != challengeBond) revert WrongBond(challengeBond, msg.value);
-        gameId = game.start(claimId, c.claimant, msg.sender, c.traceRoot, c.traceDepth, requests[claimId >> 32].initialState);
-        c.openGames += 1;
-        claimOfGame[gameId] = claimId;
-        challengerOfGame[gameId] = msg.sender;
         emit Deposited(msg.sender, msg.value);
-        emit Challenged(claimId, gameId, msg.sender);
+        gameId = startGame(claimId, msg.sender);
     }
 
-    /// Called by the game contract when a game ends: the winner is credited the loser's bond (and gets its own
-    /// back); a claim that loses is void, its bond paid to that challenger, and its request opens again.
-    function onGameResolved(uint256 gameId, bool defenderWon) external {
+    /// Challenges many claims in one transaction, with one challenge bond each. A claim that cannot be challenged
+    /// (void meanwhile, window closed, challenged by this key already) is skipped and its bond credited back.
+    function challengeMany(uint256[] calldata claimIds) external payable {
+        if (msg.value != challengeBond * claimIds.length) revert WrongBond(challengeBond * claimIds.length, msg.value);
+        emit Deposited(msg.sender, msg.value);
+        for (uint256 k = 0; k < claimIds.length; ++k) {
+            try this.challengeFor(claimIds[k], msg.sender) {}
+            catch (bytes memory reason) {
+                emit ChallengeSkipped(claimIds[k], msg.sender, reason);
+                pay(msg.sender, challengeBond);
+            }
+        }
+    }
+
+    /// challengeMany()'s step, a call of its own so that a claim that cannot be challenged reverts alone.
+    function challengeFor(uint256 claimId, address challenger) external returns (uint256) {
+        if (msg.sender != address(this)) revert NotSelf();
+        return startGame(claimId, challenger);
+    }
+
+    /// Called by the game contract when a game ends. The defender won: the claimant gets the challenger's bond.
+    /// The challenger won: it gets its bond back and a share of the claim bond at settlement; the claim's first
+    /// loss voids it and opens its request again. Once a void claim has no game open, its bond is settled.
+    function onGameResolved(uint256 gameId, uint256 claimId, address challenger, bool defenderWon) external {
         if (msg.sender != address(game)) revert NotGame();
-        uint256 claimId = claimOfGame[gameId];
         Claim storage c = claims[claimId];
         c.openGames -= 1;
-        address challenger = challengerOfGame[gameId];
         emit GameResolved(claimId, gameId, defenderWon);
         if (defenderWon) {
             pay(c.claimant, challengeBond);
-            return;
+        } else {
+            pay(challenger, challengeBond);
+            c.winners += 1;
+            gameOf[claimId][challenger] |= REWARD_DUE;
+            if (c.status == ClaimStatus.Open) {
+                c.status = ClaimStatus.Void;
+                requests[claimId >> 32].liveAttempt = 0;
+                voidedBy[claimId] = challenger;
+                emit ClaimVoided(claimId, claimId >> 32, challenger);
+            }
         }
-        pay(challenger, challengeBond);
-        if (c.status == ClaimStatus.Open) {
-            c.status = ClaimStatus.Void;
-            requests[claimId >> 32].liveAttempt = 0;
-            pay(challenger, claimBond);
-            emit ClaimVoided(claimId, claimId >> 32, challenger);
-        }
+        if (c.status == ClaimStatus.Void && c.openGames == 0) settle(claimId, c);
+    }
+
+    /// Credits a winning challenger its share of a settled claim's bond (when it was not the only winner, which is
+    /// paid at settlement). Anyone may call it.
+    function collectReward(uint256 claimId, address challenger) external {
+        Claim storage c = claims[claimId];
+        if (c.status != ClaimStatus.Void || c.openGames != 0) revert ClaimNotSettled(claimId);
+        uint256 entry = gameOf[claimId][challenger];
+        if (entry & REWARD_DUE == 0) revert NoReward(claimId, challenger);
+        gameOf[claimId][challenger] = entry & ~REWARD_DUE;
+        pay(challenger, rewardShare(c.winners));
+    }
+
+    /// The share of a void claim's bond for each of `winners` challengers: what is not burned, split equally.
+    function rewardShare(uint256 winners) public view returns (uint256) {
+        return (claimBond - (claimBond * BURN_PERCENT) / 100) / winners;
+    }
+
+    /// The game `challenger` plays against `claimId`, and whether it has a share of the claim's bond to collect.
+    function gameOfChallenger(uint256 claimId, address challenger) external view returns (bool exists, uint256 gameId, bool rewardDue) {
+        uint256 entry = gameOf[claimId][challenger];
+        return (entry != 0, (entry & ~REWARD_DUE) - (entry != 0 ? 1 : 0), entry & REWARD_DUE != 0);
+    }
+
+    function initialStateOf(uint256 claimId) external view returns (bytes32) {
+        return requests[claimId >> 32].initialState;
+    }
+
+    function isVoid(uint256 claimId) external view returns (bool) {
+        return claims[claimId].status == ClaimStatus.Void;
     }
 
     /// Makes a claim final once its window has passed and no game against it is open; returns the claimant's bond
@@ -220,13 +296,13 @@ contract InferenceOracle is IGameOwner {
         pay(c.claimant, claimBond);
         bool delivered = true;
         if (r.callback != address(0)) {
-            int32[] memory output = outputWords(model, outputLeaves);
+            bytes memory data = abi.encodeCall(IInferenceConsumer.onInference, (requestId, r.modelId, outputWords(model, outputLeaves)));
+            // A caller could otherwise send just enough gas for the call to forward less than CALLBACK_GAS, starve
+            // the callback (or a call it makes) and still finalize: the answer would be lost for good.
+            if (gasleft() < CALLBACK_GAS_NEEDED) revert CallbackGasTooLow();
             // A low-level call: a callback that reverts, exhausts its gas or lost its code leaves the claim final
             // and the bonds paid (a try/catch would itself revert on a target without code).
-            (delivered,) = r.callback.call{gas: CALLBACK_GAS}(abi.encodeCall(IInferenceConsumer.onInference, (requestId, r.modelId, output)));
-            // A call forwards at most 63/64 of the gas left. If the callback failed and less than CALLBACK_GAS / 63
-            // remains, it may have been starved on purpose by a caller sending too little gas: refuse to finalize.
-            if (!delivered && gasleft() < CALLBACK_GAS / 63) revert CallbackGasTooLow();
+            (delivered,) = r.callback.call{gas: CALLBACK_GAS}(data);
         }
         emit Finalized(claimId, requestId, delivered);
     }
@@ -254,9 +330,6 @@ contract InferenceOracle is IGameOwner {
         if (c.status == ClaimStatus.None) revert ClaimUnknown(claimId);
     }
 
-    function gameClaim(uint256 gameId) external view returns (uint256 claimId, address challenger) {
-        return (claimOfGame[gameId], challengerOfGame[gameId]);
-    }
 
     /// The depth of a trace tree over N + 1 states: the smallest d with 2^d ≥ N + 1.
     function traceDepth(uint256 steps) public pure returns (uint8 d) {
@@ -267,6 +340,31 @@ contract InferenceOracle is IGameOwner {
         c = claims[claimId];
         if (c.status == ClaimStatus.None) revert ClaimUnknown(claimId);
         if (c.status != ClaimStatus.Open) revert ClaimNotOpen(claimId);
+    }
+
+    function startGame(uint256 claimId, address challenger) private returns (uint256 gameId) {
+        Claim storage c = openClaim(claimId);
+        if (block.timestamp > c.deadline) revert ChallengeWindowClosed(claimId);
+        if (challenger == c.claimant) revert ChallengerIsClaimant();
+        if (gameOf[claimId][challenger] != 0) revert AlreadyChallenged(claimId, challenger);
+        gameId = game.start(claimId, challenger, c.traceRoot, c.traceDepth);
+        c.openGames += 1;
+        gameOf[claimId][challenger] = gameId + 1;
+        emit Challenged(claimId, gameId, challenger);
+    }
+
+    /// Every game against a void claim is over: burn BURN_PERCENT of its bond (and the division's remainder), and
+    /// pay the only winner at once; several winners collect their shares with collectReward().
+    function settle(uint256 claimId, Claim storage c) private {
+        uint256 share = rewardShare(c.winners);
+        uint256 burn = claimBond - share * c.winners;
+        burned += burn;
+        emit ClaimSettled(claimId, c.winners, share, burn);
+        if (c.winners == 1) {
+            address winner = voidedBy[claimId];
+            gameOf[claimId][winner] &= ~REWARD_DUE;
+            pay(winner, share);
+        }
     }
 
     /// The model's fields hash to the model id (vm/commitment.ts), so they need no registry lookup.

@@ -37,4 +37,14 @@ library Merkle {
             root := node
         }
     }
+
+    /// The root of the subtree whose nodes at one level are `nodes` (a power of two of them, left to right): the
+    /// twin of vm/merkle.ts's subtreeRoot. A k-ary dissection move reveals 2^m nodes; this checks they belong.
+    function subtreeRoot(bytes32[] calldata nodes) internal pure returns (bytes32 root) {
+        bytes32[] memory level = nodes;
+        for (uint256 width = nodes.length; width > 1; width /= 2) {
+            for (uint256 p = 0; p < width / 2; ++p) level[p] = hashNode(level[2 * p], level[2 * p + 1]);
+        }
+        return level[0];
+    }
 }

@@ -14,7 +14,7 @@ import { ethers } from "ethers";
 import { type Chain, hardhatKey, openChain } from "../../challenger/chain.js";
 import { ClaimBook, type Lie } from "../../challenger/claim-book.js";
 import { inputLeaves, modelFields } from "../../challenger/claims.js";
-import { deployTo, writeDeployments } from "../../challenger/deployments.js";
+import { DEFAULT_PARAMS, deployTo, writeDeployments } from "../../challenger/deployments.js";
 import { ModelShelf, type ShelvedModel } from "../../challenger/models.js";
 import { type ProtocolParams, eventsIn } from "../../challenger/protocol.js";
 import { proposeClaim } from "../../challenger/proposer.js";
@@ -27,7 +27,7 @@ import { mnist, mnistInput } from "../helpers/models.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 
-export const E2E_PARAMS: ProtocolParams = { claimBond: ethers.parseEther("1"), challengeBond: ethers.parseEther("0.5"), window: 3600, clock: 600 };
+export const E2E_PARAMS: ProtocolParams = { claimBond: ethers.parseEther("1"), challengeBond: ethers.parseEther("0.5"), window: 3600, clock: 600, splitBits: DEFAULT_PARAMS.splitBits };
 
 export const until = async <T>(what: string, seconds: number, check: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> => {
   const end = Date.now() + seconds * 1000;

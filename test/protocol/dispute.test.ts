@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { WasmMachine } from "../../interpreter/wasm/machine.js";
 import { decodeOutput } from "../../interpreter/run.js";
 import { mnist, mnistInput } from "../helpers/models.js";
-import { CHALLENGE_BOND, CLAIM_BOND, WINDOW, advance, deployProtocol, expectRevert, expectedBalance, finalArgs, honestClaim, inputLeaves, lyingClaim, modelStruct, playGame, postClaim, provider, type Deployment } from "./harness.js";
+import { CHALLENGE_BOND, CLAIM_BOND, WINDOW, advance, deployProtocol, expectRevert, expectedBalance, finalArgs, honestClaim, inputLeaves, lyingClaim, modelStruct, playGame, postClaim, provider, SPLIT_BITS, type Deployment } from "./harness.js";
 
 const model = mnist();
 const input = mnistInput(8000);
@@ -41,7 +41,7 @@ describe("a dispute on the Hardhat network", () => {
     expect(decodeOutput(model.program, trace.output).prediction).toBe(4); // PyTorch's first reference prediction too
   });
 
-  it("a claim with a wrong output is challenged and loses; the challenger takes both bonds", async () => {
+  it("a claim with a wrong output is challenged and loses in ⌈12 / m⌉ rounds; the challenger gets its bond and the unburned half of the claim bond", async () => {
     const requestId = await newRequest();
     const liar = lyingClaim(trace, trace.steps);
     const { claimId } = await postClaim(d, d.signers[2], requestId, liar, model);
@@ -49,10 +49,12 @@ describe("a dispute on the Hardhat network", () => {
     const receipt = await tx.wait();
     const gameId = receipt.logs.map((l: ethers.Log) => d.oracle.interface.parseLog(l)).find((e: ethers.LogDescription | null) => e?.name === "Challenged")!.args.gameId as bigint;
     const gas = await playGame(d, gameId, { signer: d.signers[2], tree: liar.tree }, { signer: d.signers[3], tree: honest.tree, trace });
-    expect(gas.length).toBe(2 * 12 + 1);
-    for (const move of gas.filter((g) => g.move !== "prove")) expect(move.gasUsed).toBeLessThanOrEqual(80_000n);
+    expect(gas.length).toBe(2 * Math.ceil(12 / SPLIT_BITS) + 1);
+    console.log(gas.map((g) => `${g.move} ${g.gasUsed}`).join(", "));
+    for (const move of gas.filter((g) => g.move !== "prove")) expect(move.gasUsed).toBeLessThanOrEqual(120_000n);
     expect((await d.oracle.getClaim(claimId)).status).toBe(2n); // Void
-    expect(await d.oracle.credit(await d.signers[3].getAddress())).toBe(CLAIM_BOND + CHALLENGE_BOND);
+    expect(await d.oracle.credit(await d.signers[3].getAddress())).toBe(CLAIM_BOND / 2n + CHALLENGE_BOND);
+    expect(await d.oracle.burned()).toBe(CLAIM_BOND / 2n);
     expect(await provider.getBalance(d.oracle.target)).toBe(await expectedBalance(d));
   });
 });

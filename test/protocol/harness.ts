@@ -8,17 +8,17 @@ import { ethers } from "ethers";
 import { WasmMachine, type Trace } from "../../interpreter/wasm/machine.js";
 import { TraceTree } from "../../challenger/trace-tree.js";
 import { type ClaimView, finalArgs, honestClaim, inputLeaves, lyingClaim, modelFields } from "../../challenger/claims.js";
-import { type Position, proveMove } from "../../challenger/moves.js";
-import { witnessArgs } from "../../evm/witness-args.js";
-import { type Contracts, EMPTY_WITNESS, deployContracts, eventsIn, playGame, position, postClaim } from "../../challenger/protocol.js";
-import { toHex, taggedHash, TAG } from "../../vm/hash.js";
+import { type Contracts, EMPTY_WITNESS, deployContracts, eventsIn, playGame, position, postClaim, proveArgs } from "../../challenger/protocol.js";
+import { DEFAULT_PARAMS } from "../../challenger/deployments.js";
+import { taggedHash, TAG } from "../../vm/hash.js";
 
-export { type ClaimView, finalArgs, honestClaim, inputLeaves, lyingClaim, eventsIn, playGame, position, postClaim, EMPTY_WITNESS };
+export { type ClaimView, finalArgs, honestClaim, inputLeaves, lyingClaim, eventsIn, playGame, position, postClaim, proveArgs, EMPTY_WITNESS };
 
 export const CLAIM_BOND = ethers.parseEther("1");
 export const CHALLENGE_BOND = ethers.parseEther("0.5");
 export const WINDOW = 3600;
 export const CLOCK = 1800;
+export const SPLIT_BITS = DEFAULT_PARAMS.splitBits;
 
 // cacheTimeout -1: ethers otherwise answers an identical request made within 250 ms from a cache, so a call
 // repeated after time travel would see the chain as it was.
@@ -35,9 +35,9 @@ export interface Deployment extends Contracts {
 }
 
 /** The protocol on the in-process Hardhat network, with this harness's bonds and times unless overridden. */
-export async function deployProtocol(options: { window?: number; clock?: number } = {}): Promise<Deployment> {
+export async function deployProtocol(options: { window?: number; clock?: number; splitBits?: number } = {}): Promise<Deployment> {
   const signers = await Promise.all(Array.from({ length: 10 }, (_, k) => provider.getSigner(k)));
-  const contracts = await deployContracts(signers[0], { claimBond: CLAIM_BOND, challengeBond: CHALLENGE_BOND, window: options.window ?? WINDOW, clock: options.clock ?? CLOCK });
+  const contracts = await deployContracts(signers[0], { claimBond: CLAIM_BOND, challengeBond: CHALLENGE_BOND, window: options.window ?? WINDOW, clock: options.clock ?? CLOCK, splitBits: options.splitBits ?? SPLIT_BITS });
   return { ...contracts, signers };
 }
 
@@ -106,10 +106,4 @@ export async function requestInference(d: Deployment, modelId: string, input: In
 export async function challengeClaim(d: Deployment, challenger: ethers.Signer, claimId: bigint) {
   const receipt = await (await (d.oracle.connect(challenger) as ethers.Contract).challenge(claimId, { value: CHALLENGE_BOND })).wait();
   return { gameId: eventsIn(receipt, d.oracle, "Challenged")[0].args.gameId as bigint, gasUsed: receipt.gasUsed as bigint, receipt };
-}
-
-/** The arguments of prove() at the game's leaf, from `tree` (the pre-state's path) and the honest `trace` (the witness). */
-export function proveArgs(tree: TraceTree, trace: Trace, p: Position) {
-  const proof = proveMove(tree, trace, p);
-  return [toHex(proof.preStateHash), proof.preStateProof.map(toHex), proof.witness ? witnessArgs(proof.witness) : EMPTY_WITNESS] as const;
 }
