@@ -110,8 +110,6 @@ contract InferenceOracle is IGameOwner {
     uint256 public nextRequestId = 1;
     /// claim → challenger → its game id + 1, with REWARD_DUE set while a won game's share is uncollected.
     mapping(uint256 => mapping(address => uint256)) private gameOf;
-    /// The challenger whose win voided the claim: paid at once when it is the only winner.
-    mapping(uint256 => address) private voidedBy;
     uint256 private constant REWARD_DUE = 1 << 255;
     mapping(address => uint256) public credit;
     /// Bonds burned: held by the contract for good.
@@ -234,15 +232,14 @@ contract InferenceOracle is IGameOwner {
             if (c.status == ClaimStatus.Open) {
                 c.status = ClaimStatus.Void;
                 requests[claimId >> 32].liveAttempt = 0;
-                voidedBy[claimId] = challenger;
                 emit ClaimVoided(claimId, claimId >> 32, challenger);
             }
         }
-        if (c.status == ClaimStatus.Void && c.openGames == 0) settle(claimId, c);
+        if (c.status == ClaimStatus.Void && c.openGames == 0) settle(claimId, c, defenderWon ? address(0) : challenger);
     }
 
-    /// Credits a winning challenger its share of a settled claim's bond (when it was not the only winner, which is
-    /// paid at settlement). Anyone may call it.
+    /// Credits a winning challenger its share of a settled claim's bond (unless settlement paid it already: the
+    /// usual case of one challenger, whose win ends the last game). Anyone may call it.
     function collectReward(uint256 claimId, address challenger) external {
         Claim storage c = claims[claimId];
         if (c.status != ClaimStatus.Void || c.openGames != 0) revert ClaimNotSettled(claimId);
@@ -353,17 +350,17 @@ contract InferenceOracle is IGameOwner {
         emit Challenged(claimId, gameId, challenger);
     }
 
-    /// Every game against a void claim is over: burn BURN_PERCENT of its bond (and the division's remainder), and
-    /// pay the only winner at once; several winners collect their shares with collectReward().
-    function settle(uint256 claimId, Claim storage c) private {
+    /// Every game against a void claim is over: burn BURN_PERCENT of its bond (and the division's remainder). When
+    /// the game that ended last was the only one its challenger won (`lastWinner`), that challenger is paid at
+    /// once; otherwise each winner collects its share with collectReward().
+    function settle(uint256 claimId, Claim storage c, address lastWinner) private {
         uint256 share = rewardShare(c.winners);
         uint256 burn = claimBond - share * c.winners;
         burned += burn;
         emit ClaimSettled(claimId, c.winners, share, burn);
-        if (c.winners == 1) {
-            address winner = voidedBy[claimId];
-            gameOf[claimId][winner] &= ~REWARD_DUE;
-            pay(winner, share);
+        if (c.winners == 1 && lastWinner != address(0)) {
+            gameOf[claimId][lastWinner] &= ~REWARD_DUE;
+            pay(lastWinner, share);
         }
     }
 
