@@ -6,6 +6,9 @@
 import { runDemo } from "../demo/scenario.js";
 
 export interface DisputeWall {
+  /** m of the demo's deployment. */
+  splitBits: number;
+  /** Per lying step: the wall time, the rounds the demo's game took, and the gas of its challenge, moves and proof. */
   runs: { lieAtStep: number; wallMs: number; rounds: number; gas: number }[];
   medianMs: number;
   maxMs: number;
@@ -13,10 +16,12 @@ export interface DisputeWall {
 
 export async function benchDisputeWall(lieSteps: number[]): Promise<DisputeWall> {
   const runs = [];
+  let splitBits = 0;
   for (const lieAtStep of lieSteps) {
     const s = await runDemo({ lieAtStep });
+    splitBits = s.splitBits;
     runs.push({ lieAtStep, wallMs: s.disputeWallMs, rounds: s.rounds, gas: s.disputeGas });
   }
   const sorted = runs.map((r) => r.wallMs).sort((a, b) => a - b);
-  return { runs, medianMs: sorted[Math.floor(sorted.length / 2)], maxMs: sorted.at(-1)! };
+  return { splitBits, runs, medianMs: sorted[Math.floor(sorted.length / 2)], maxMs: sorted.at(-1)! };
 }

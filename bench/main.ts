@@ -1,14 +1,45 @@
 /**
- * `npm run bench [-- --json] [-- --quick]`: the benchmarks (never timed tests). Prints a report, or with --json
- * one JSON object whose fields the README documents. --quick skips the scale sweep (the slowest part).
+ * `npm run bench [-- --json] [-- --quick] [-- --flood | --no-flood]`: the benchmarks (never timed tests). Prints a
+ * report, or with --json one JSON object whose fields the README documents. --quick skips the scale sweep and
+ * the flood scenarios (the slowest parts) and runs the dispute wall time once; --flood runs the flood scenarios
+ * even with --quick, --no-flood skips them in a full run.
  *   keccak       @noble/hashes against the WASM kernel's keccak256
  *   inference    one MNIST inference: TS reference, WASM kernel, float64 forward pass
  *   trace        a traced MNIST run with its trace root, a step witness, peak RSS
  *   merkle       the trace tree built by merkletreejs and by vm/merkle.ts
  *   gas          the one-step verifier's gas per step kind, and a whole inference in the EVM
- *   dispute      a whole MNIST dispute on the Hardhat network: claim, challenge, every move, the proof
+ *   dispute      a whole MNIST dispute on the Hardhat network at the default split m: claim, challenge, every
+ *                reveal and choice, the proof
+ *   split        the same dispute for m = 1 … 6, lying from steps 1, 1750 and 3503: rounds and gas per move kind
  *   wall         the same dispute's wall time on a local Hardhat node, played by the daemons (mlvm demo)
+ *   flood        localchain/flood.ts's scenarios: 64 lies in one block, 64 challenges of an honest claim (one key,
+ *                64 keys), a liar with an accomplice; each against one real honest daemon
  *   scale        random MLPs of ~10k to ~4M parameters, each in its own process
+ *
+ * JSON fields added with protocol v2 (k-ary dissection), besides those the README lists:
+ *   dispute.splitBits              m of the deployment measured (DEFAULT_PARAMS.splitBits)
+ *   dispute.rounds                 rounds of the dissection, ⌈traceDepth / m⌉ (one reveal and one choice each)
+ *   dispute.maxReveal, .maxChoose  the most expensive reveal and choice (dispute.maxMove is the larger of the two;
+ *                                  dispute.moves and .movesCount count reveals and choices together)
+ *   split.lieSteps                 the lying steps of each m's disputes ([1, 1750, 3503])
+ *   split.points[]                 one per m: splitBits, rounds, maxReveal, maxChoose, maxProve, maxClaim,
+ *                                  maxChallenge (each the most expensive over the lying steps), maxDispute and
+ *                                  minDispute (claim + challenge + every move + the proof), firstDispute (the
+ *                                  uncounted warm-up dispute on the fresh deployment: its first settlement),
+ *                                  disputes[] (per lie: lieAtStep, claim, challenge, reveals[], chooses[], prove,
+ *                                  dispute)
+ *   split.cheapest                 the m with the lowest maxDispute
+ *   split.defaultSplitBits         DEFAULT_PARAMS.splitBits, for comparison with split.cheapest
+ *   disputeWall.splitBits          m of the demo's deployment (disputeWall.runs[].rounds: the demo's rounds)
+ *   flood                          null when skipped (--quick, --no-flood); else scenarios[], one per scenario:
+ *                                  scenario (its name), games, blocksToResolve, honestMovesPerBlock {max, mean,
+ *                                  blocks, moves}, distinctReveals, leastClockLeft and clock (seconds), wallMs,
+ *                                  totalWallMs (flood.ts's FloodFigures), and facts: outcomes of the scenario
+ *                                  (lies: claims, claimBlocks, voided, voidedByHonest, challengeTxs,
+ *                                  mostChallengesInOneTx; challenges: keys, attempts, games, skipped,
+ *                                  defenderWon, finalized, claimantGainWei; accomplice: lieAt,
+ *                                  voidedByAccomplice, winners, shareWei, burnedWei, honestCollected,
+ *                                  liarLossWei, claimBondWei)
  */
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -17,12 +48,16 @@ import { importOnnx } from "../compiler/onnx.js";
 import { loadMnist } from "../datasets/mnist.js";
 import { encodeInput } from "../interpreter/run.js";
 import { WasmMachine } from "../interpreter/wasm/machine.js";
+import { DEFAULT_PARAMS } from "../challenger/deployments.js";
+import { bigintsAsStrings } from "../challenger/log.js";
 import { benchDispute } from "./dispute.js";
 import { benchDisputeWall } from "./dispute-wall.js";
+import { type FloodBench, benchFlood } from "./flood.js";
 import { benchGas } from "./gas.js";
 import { benchInference, benchTrace } from "./inference.js";
 import { benchKeccak } from "./keccak.js";
 import { benchMerkle } from "./merkle.js";
+import { benchSplitSweep } from "./split-sweep.js";
 import { SCALE_SHAPES, benchScale, measureScalePoint } from "./scale.js";
 import { formatUs } from "./timing.js";
 
@@ -35,6 +70,7 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const json = argv.includes("--json");
+  const quick = argv.includes("--quick");
   const log = json ? () => {} : (line: string) => console.log(line);
 
   const graph = importOnnx(readFileSync(root("fixtures/models/mnist-mlp.onnx")), "mnist-mlp");
@@ -77,19 +113,40 @@ export async function main(argv: string[]): Promise<void> {
   log(`  one dispute step / full on-chain inference: ${gas.maxStepGas.toLocaleString("en-US")} / ${gas.fullInferenceGas.toLocaleString("en-US")} = ${(100 * gas.stepOverFullInference).toFixed(2)}%`);
   log(`  (evm-neural-network, published: ${gas.evmNeuralNetworkGas.toLocaleString("en-US")} gas per MNIST inference)`);
 
-  log("\nA whole MNIST dispute on the Hardhat network (a claim with a wrong output, one challenger), gas per transaction");
+  log(`\nA whole MNIST dispute on the Hardhat network (a claim with a wrong output, one challenger, m = ${DEFAULT_PARAMS.splitBits}), gas per transaction`);
   const dispute = await benchDispute(model, inputs[0]);
   log(`  register model ${dispute.register}, request ${dispute.request}`);
-  log(`  claim ${dispute.claim}, challenge ${dispute.challenge}, ${dispute.movesCount} moves ${dispute.moves} (max ${dispute.maxMove}), prove ${dispute.prove}`);
+  log(`  claim ${dispute.claim}, challenge ${dispute.challenge}, ${dispute.rounds} rounds: ${dispute.movesCount} moves ${dispute.moves} (max reveal ${dispute.maxReveal}, max choose ${dispute.maxChoose}), prove ${dispute.prove}`);
   log(`  the dispute, both parties summed (claim + challenge + moves + prove): ${dispute.dispute.toLocaleString("en-US")} gas`);
 
+  log("\nThe split m (2^m nodes a round) against gas: the MNIST dispute lying from steps 1, 1750, 3503, the most expensive of each");
+  const sweep = await benchSplitSweep(model, inputs[0]);
+  const split = { ...sweep, defaultSplitBits: DEFAULT_PARAMS.splitBits };
+  log("     m  rounds   reveal   choose    prove    claim  challenge   whole dispute (max / min)");
+  for (const p of sweep.points) {
+    const mark = p.splitBits === DEFAULT_PARAMS.splitBits ? "  ← default" : "";
+    const g = (n: number) => n.toLocaleString("en-US").padStart(8);
+    log(`  ${String(p.splitBits).padStart(4)} ${String(p.rounds).padStart(7)} ${g(p.maxReveal)} ${g(p.maxChoose)} ${g(p.maxProve)} ${g(p.maxClaim)} ${g(p.maxChallenge).padStart(10)}   ${p.maxDispute.toLocaleString("en-US").padStart(9)} / ${p.minDispute.toLocaleString("en-US")}${mark}`);
+  }
+  log(`  cheapest whole dispute: m = ${sweep.cheapest}${sweep.cheapest === DEFAULT_PARAMS.splitBits ? " (the default)" : ` — NOT the default m = ${DEFAULT_PARAMS.splitBits}`}; each m on a fresh deployment after one uncounted warm-up dispute`);
+
   log("\nA whole MNIST dispute's wall time on a local Hardhat node (mlvm demo: daemons over JSON-RPC), fraudulent claim → void");
-  const wall = await benchDisputeWall(argv.includes("--quick") ? [1750] : [1, 1750, 3503]);
-  for (const r of wall.runs) log(`  lie from step ${String(r.lieAtStep).padStart(4)}: ${(r.wallMs / 1000).toFixed(2)} s, ${r.rounds} rounds, ${r.gas.toLocaleString("en-US")} gas (challenge + moves + proof)`);
+  const wall = await benchDisputeWall(quick ? [1750] : [1, 1750, 3503]);
+  for (const r of wall.runs) log(`  lie from step ${String(r.lieAtStep).padStart(4)}: ${(r.wallMs / 1000).toFixed(2)} s, ${r.rounds} rounds (m = ${wall.splitBits}), ${r.gas.toLocaleString("en-US")} gas (challenge + moves + proof)`);
   log(`  median ${(wall.medianMs / 1000).toFixed(2)} s, max ${(wall.maxMs / 1000).toFixed(2)} s   (target ≤ 10 s; opML reports ~2 minutes)`);
 
+  // The flood scenarios take minutes each (real daemons, a block every 250 ms, games played to their clocks):
+  // on in the full run, off with --quick unless --flood asks for them (--no-flood skips them in a full run).
+  let flood: FloodBench | null = null;
+  if (argv.includes("--flood") || (!quick && !argv.includes("--no-flood"))) {
+    log("\nFlood scenarios (localchain/flood.ts): one honest, online daemon against many dishonest parties, each on its own Hardhat node");
+    flood = await benchFlood(log);
+  } else {
+    log("\nFlood scenarios: skipped (--quick or --no-flood; --flood runs them)");
+  }
+
   let scale: ReturnType<typeof benchScale> | undefined;
-  if (!argv.includes("--quick")) {
+  if (!quick) {
     log("\nScale sweep: random ReLU MLPs, each in its own process");
     scale = benchScale();
     const [base] = scale;
@@ -104,6 +161,6 @@ export async function main(argv: string[]): Promise<void> {
   }
 
   if (json) {
-    console.log(JSON.stringify({ node: process.version, model: "mnist-mlp 784-128-64-10", parameters: model.meta.parameters, steps: model.meta.steps, keccak, mnistInference: inference, trace, merkle, gas, dispute, disputeWall: wall, scale: scale ?? null }, null, 2));
+    console.log(JSON.stringify({ node: process.version, model: "mnist-mlp 784-128-64-10", parameters: model.meta.parameters, steps: model.meta.steps, keccak, mnistInference: inference, trace, merkle, gas, dispute, split, disputeWall: wall, flood, scale: scale ?? null }, bigintsAsStrings, 2));
   }
 }

@@ -1,29 +1,33 @@
 /**
- * The daemon (`mlvm challenger`): one key's agent on one deployment. Each tick it
+ * The daemon (`mlvm challenger`): one key's agent on one deployment. Each pass it
  *   1. settles the transaction it left in flight (tx-journal.ts),
- *   2. reads the oracle's events from its cursor up to head − confirmations (requests, claims, challenges,
- *      results, credits) into its state (agent-state.ts),
+ *   2. reads the oracle's events from its cursor up to head − confirmations (requests, claims, every challenge of
+ *      every claim it knows, results, settlements, credits) into its state (agent-state.ts),
  *   3. re-executes every new claim with the WASM machine and judges it by its trace root,
- *   4. challenges every wrong claim by another key inside its window,
- *   5. makes one move in every game it plays whose turn is its own (reveal as defender of its own claims; choose
- *      or prove as challenger), and claims a timeout against an opponent whose clock ran out,
- *   6. finalizes its own claims whose window passed, and withdraws what it was credited.
- * A tick that sent a transaction is followed at once by another, so games advance as fast as the chain mines;
- * games interleave, one move each per tick. Any RPC failure aborts the tick; the loop retries with back-off and
- * the state (written after every change) makes a restart, even after kill -9, resume where it was.
+ *   4. challenges every wrong claim by another key inside its window, all in one challengeMany transaction
+ *      (affordable ones first, earliest deadline first),
+ *   5. makes every move due in every game it has a part in — choose and prove as challenger; reveal for its own
+ *      claims and for every claim it judged valid (defender moves are anyone's); timeouts against clocks run out
+ *      and, once a claim is void, in every game against it that it has a stake in — as one multicall
+ *      (agent-games.ts, agent-planner.ts, agent-batch.ts),
+ *   6. finalizes its own claims whose window passed, collects its share of settled void claims, and withdraws.
+ * A pass that sent a transaction is followed at once by another, so games advance as fast as the chain mines.
+ * Any RPC failure aborts the pass; the loop retries with back-off and the state (written after every change)
+ * makes a restart, even after kill -9, resume where it was.
  */
 import type { ethers } from "ethers";
-import { witnessArgs } from "../evm/witness-args.js";
 import { MlvmError } from "../vm/errors.js";
-import { fromHex, toHex } from "../vm/hash.js";
-import { type AgentStateData, AgentState, type ClaimRecord, type GameRecord } from "./agent-state.js";
+import { toHex } from "../vm/hash.js";
+import { DEFAULT_GAS_BUDGET, batchGasLimit, estimateEach, reasonOfBytes } from "./agent-batch.js";
+import { type ClaimTrees, GameDesk } from "./agent-games.js";
+import { roleOf } from "./agent-planner.js";
+import { type AgentStateData, AgentState, type ClaimRecord } from "./agent-state.js";
 import { type Chain, chainNow } from "./chain.js";
 import type { ClaimBook } from "./claim-book.js";
 import type { ClaimView } from "./claims.js";
 import type { Logger } from "./log.js";
 import type { ModelShelf, ShelvedModel } from "./models.js";
-import { type Position, chooseMove, disputedSteps, proveMove, revealMove } from "./moves.js";
-import { DEFENDER_TURN, EMPTY_WITNESS, clockLeft, eventsIn, position } from "./protocol.js";
+import { eventsIn } from "./protocol.js";
 import { finalizeArgs, traceRequest, viewOfClaim } from "./proposer.js";
 import { type RequestInfo, claimFromEvent, findRequest, requestFromEvent } from "./requests.js";
 import { ContractRevertError } from "./revert.js";
@@ -39,34 +43,65 @@ export interface AgentOptions {
   book?: ClaimBook;
   /** Events are read only from blocks this deep (0: up to the head). */
   confirmations: number;
-  /** Idle wait between ticks. */
+  /** Idle wait between passes. */
   pollMs: number;
   log: Logger;
   /** Blocks per eth_getLogs request. */
   logChunk?: number;
-  /** Challenge wrong claims by other keys (default true; false for a proposer that only defends its own). */
+  /** Challenge wrong claims by other keys (default true; false for a proposer that only defends). */
   challenge?: boolean;
   /** Finalize this key's own claims once their window passes (default true). */
   finalizeOwn?: boolean;
   /** How often a status line is logged while games are open. */
   statusEveryMs?: number;
+  /** The most gas one batch (of moves, or of challenges) may use by its calls' estimates (default 12,000,000). */
+  gasBudget?: bigint;
 }
 
 const MAX_BACKOFF_MS = 4000;
+
+/**
+ * finalize()'s gas limit, set rather than estimated: the oracle requires CALLBACK_GAS_NEEDED (~513,000) left before
+ * a callback, and a node's estimator searching for the least gas that passes that check can overshoot the
+ * per-transaction gas cap (EIP-7825, 16,777,216) and fail (Hardhat 2.29's does). ~130,000 of proof checks, the
+ * callback's 500,000 and the rest fit with room.
+ */
+const FINALIZE_GAS = 1_000_000n;
 
 export class Agent {
   private stopping = false;
   private wake: (() => void) | undefined;
   private readonly sender: TxSender;
+  private readonly desk: GameDesk;
   private readonly honestTrees = new Map<string, TraceTree>();
   private readonly ownViews = new Map<string, ClaimView | null>();
+  private readonly unaffordable = new Set<string>();
+  private readonly reported = new Set<string>();
+  private bond: bigint | undefined;
+  /** The time of the block the cursor is at (read once per cursor). */
+  private cursorTime: { block: number; time: number } | undefined;
+  /** The balance at which the last challenge could not be paid for. */
+  private poorAt: bigint | undefined;
   private lastStatus = 0;
 
   private constructor(
     private readonly o: AgentOptions,
     private readonly state: AgentState,
+    splitBits: number,
   ) {
     this.sender = new TxSender(o.chain.wallet, { pending: () => this.s.pending, setPending: (tx) => ((this.s.pending = tx), this.state.save()) }, () => this.stopping, Math.min(o.pollMs, 100));
+    this.desk = new GameDesk({
+      chain: o.chain,
+      me: this.me,
+      state: () => this.s,
+      log: o.log,
+      sender: this.sender,
+      gasBudget: o.gasBudget ?? DEFAULT_GAS_BUDGET,
+      splitBits,
+      trees: (claimId) => this.treesFor(claimId),
+      stuck: (claimId, reason) => this.stuck(this.s.claims[claimId], BigInt(claimId), reason),
+      afterReceipt: (receipt) => this.handleReceipt(receipt),
+    });
   }
 
   private get s(): AgentStateData {
@@ -81,9 +116,9 @@ export class Agent {
     const { chain } = o;
     const genesis = (await chain.provider.getBlock(0))!.hash!;
     const id = { chainId: chain.chainId, genesis, oracle: chain.deployments.contracts.InferenceOracle, address: chain.address };
-    const { state, resumed, setAside } = AgentState.open(o.statePath, id, chain.deployments.fromBlock ?? 0);
-    if (setAside) o.log("warn", "state-set-aside", { file: setAside, reason: "another chain, oracle or key" });
-    const agent = new Agent(o, state);
+    const { state, resumed, setAside, reason } = AgentState.open(o.statePath, id, chain.deployments.fromBlock ?? 0);
+    if (setAside) o.log("warn", "state-set-aside", { file: setAside, reason });
+    const agent = new Agent(o, state, Number(await chain.game.splitBits()));
     const d = state.data;
     // Claims on models it did not hold are judged again: --models may hold them now.
     for (const claim of Object.values(d.claims)) if (claim.verdict === "unknown-model") delete claim.verdict;
@@ -93,14 +128,15 @@ export class Agent {
       oracle: id.oracle,
       resumed,
       cursor: d.cursor,
-      games: Object.values(d.games).filter((g) => !g.result).length,
+      games: Object.values(d.games).filter((g) => g.defenderWon === undefined).length,
       models: o.models.list().map((m) => `${m.source} ${m.id.slice(0, 10)}…`),
       confirmations: o.confirmations,
+      gasBudget: o.gasBudget ?? DEFAULT_GAS_BUDGET,
     });
     return agent;
   }
 
-  /** Runs until stop(): ticks, sleeping only when a tick had nothing to send. */
+  /** Runs until stop(): passes, sleeping only when a pass had nothing to send. */
   async run(): Promise<void> {
     let backoff = 250;
     while (!this.stopping) {
@@ -118,7 +154,7 @@ export class Agent {
       }
     }
     this.state.save();
-    this.o.log("info", "stopped", { cursor: this.s.cursor, gamesOpen: this.openGames().length, ...this.s.totals });
+    this.o.log("info", "stopped", { cursor: this.s.cursor, gamesOpen: this.openGameCount(), ...this.s.totals });
   }
 
   stop(): void {
@@ -140,22 +176,45 @@ export class Agent {
       this.o.log("info", "recovered-tx", { hash: settled.hash, block: settled.blockNumber });
       this.handleReceipt(settled);
     }
-    const head = (await this.o.chain.provider.getBlock("latest"))!;
+    const { provider } = this.o.chain;
+    let head = (await provider.getBlock("latest"))!;
     const safe = head.number - this.o.confirmations;
     if (safe > this.s.cursor) await this.scan(this.s.cursor + 1, safe);
-    for (const [id, claim] of Object.entries(this.s.claims)) if (claim.status === "open" && !claim.verdict) await this.judge(BigInt(id), claim);
+    await this.judgeNew();
     let busy = false;
-    const now = chainNow(head);
-    for (const [id, claim] of Object.entries(this.s.claims)) if (!this.stopping) busy = (await this.challengeIfWrong(BigInt(id), claim, now)) || busy;
-    for (const [id, game] of this.openGames()) if (!this.stopping) busy = (await this.playGame(BigInt(id), game, now)) || busy;
-    for (const [id, claim] of Object.entries(this.s.claims)) if (!this.stopping) busy = (await this.finalizeOwn(BigInt(id), claim, now)) || busy;
-    busy = (await this.withdrawCredit()) || busy;
+    if (!this.stopping && (await this.challengeWrongClaims(chainNow(head)))) {
+      busy = true;
+      head = (await provider.getBlock("latest"))!; // our challenges took a block: plan the moves at the new one
+    }
+    if (!this.stopping) busy = (await this.desk.play(head, chainNow(head))) || busy;
+    for (const [id, claim] of Object.entries(this.s.claims)) if (!this.stopping) busy = (await this.finalizeOwn(BigInt(id), claim, chainNow(head))) || busy;
+    if (!this.stopping) busy = (await this.collectRewards()) || busy;
+    if (!this.stopping) busy = (await this.withdrawCredit()) || busy;
+    await this.forgetSettled();
+    if (!busy && !this.stopping) await this.warmTrees(150);
     this.statusLine();
     return busy;
   }
 
-  private openGames(): [string, GameRecord][] {
-    return Object.entries(this.s.games).filter(([, g]) => !g.result);
+  /**
+   * Builds, within `budgetMs`, the honest trees that open games will need, while there is nothing to send: a
+   * flood of games would otherwise wait ~50 ms per tree at its first choice.
+   */
+  private async warmTrees(budgetMs: number): Promise<void> {
+    const end = performance.now() + budgetMs;
+    for (const g of Object.values(this.s.games)) {
+      if (performance.now() > end) return;
+      const claim = this.s.claims[g.claimId];
+      if (g.defenderWon !== undefined || !claim || claim.status !== "open" || this.honestTrees.has(claim.requestId)) continue;
+      const role = roleOf(g, claim, this.me);
+      if (role === "bystander" || (role === "defender" && claim.verdict !== "valid")) continue;
+      const { shelved, request } = await this.shelvedFor(claim);
+      if (shelved) this.honestTree(shelved, request);
+    }
+  }
+
+  private openGameCount(): number {
+    return Object.values(this.s.games).filter((g) => g.defenderWon === undefined).length;
   }
 
   // ——— events ———
@@ -204,36 +263,61 @@ export class Agent {
         break;
       }
       case "Challenged": {
+        // Every challenge of every claim we know: we may defend the claim (ours, or one we judge valid, perhaps
+        // only later) or end the game once the claim is void.
         const [claimId, gameId, challenger] = e.args as unknown as [bigint, bigint, string];
-        const claim = s.claims[claimId.toString()];
+        const id = claimId.toString();
+        const claim = s.claims[id];
+        if (!claim || s.games[gameId.toString()]) break;
         const ours = challenger.toLowerCase() === this.me;
-        if (!ours && claim?.claimant !== this.me) break;
-        if (s.games[gameId.toString()]) break;
-        s.games[gameId.toString()] = { claimId: claimId.toString(), role: ours ? "challenger" : "defender", fromBlock: block };
-        if (ours && claim) claim.challengeGame = gameId.toString();
-        if (ours) s.totals.challenged++;
-        // Our own challenge is logged by the action that sent it; only news is logged here.
-        if (!ours) this.o.log("info", "defending", { claim: claimId, game: gameId, challenger });
+        s.games[gameId.toString()] = { claimId: id, challenger: challenger.toLowerCase(), fromBlock: block };
+        if (ours) {
+          claim.challengeGame = gameId.toString();
+          s.totals.challenged++;
+        } else this.o.log("info", claim.claimant === this.me ? "defending" : "challenge-seen", { claim: claimId, game: gameId, challenger, verdict: claim.verdict });
+        // Our own challenge is logged by the transaction that sent it.
         break;
       }
       case "GameResolved": {
         const [claimId, gameId, defenderWon] = e.args as unknown as [bigint, bigint, boolean];
         const game = s.games[gameId.toString()];
-        if (!game || game.result) break;
-        game.result = (game.role === "defender") === defenderWon ? "won" : "lost";
-        s.totals[game.result]++;
-        this.o.log(game.result === "won" ? "info" : "error", "game-over", { game: gameId, claim: claimId, role: game.role, result: game.result });
-        this.forget(claimId.toString()); // if the claim was settled while this game was still open
+        if (!game || game.defenderWon !== undefined) break;
+        game.defenderWon = defenderWon;
+        const claim = s.claims[game.claimId];
+        const role = roleOf(game, claim, this.me);
+        if (role === "bystander") break;
+        const own = claim.claimant === this.me;
+        const won = (role === "defender") === defenderWon;
+        if (role === "challenger" || own) s.totals[won ? "won" : "lost"]++;
+        else if (won) s.totals.defended++;
+        this.o.log(won ? "info" : "error", "game-over", { game: gameId, claim: claimId, role, ...(role === "defender" ? { own } : {}), result: won ? "won" : "lost" });
         break;
       }
-      case "ClaimVoided":
+      case "ClaimVoided": {
+        const [claimId, , winner] = e.args as unknown as [bigint, bigint, string];
+        const claim = s.claims[claimId.toString()];
+        if (!claim || claim.status !== "open") break;
+        claim.status = "void";
+        this.o.log("info", "claim-void", { claim: claimId, request: claim.requestId, own: claim.claimant === this.me, winner, byUs: winner.toLowerCase() === this.me });
+        break;
+      }
+      case "ClaimSettled": {
+        const [claimId, winners, share, burned] = e.args as unknown as [bigint, bigint, bigint, bigint];
+        const claim = s.claims[claimId.toString()];
+        if (!claim || claim.settledWinners !== undefined) break;
+        claim.settledWinners = Number(winners);
+        const ourGame = claim.challengeGame === undefined ? undefined : s.games[claim.challengeGame];
+        // Settlement pays the sole winner at once only if its win ended the last game: gameOfChallenger says.
+        if (ourGame?.defenderWon === false) claim.rewardToCheck = true;
+        this.o.log("info", "claim-settled", { claim: claimId, winners, shareWei: share, burnedWei: burned, ours: ourGame?.defenderWon === false });
+        break;
+      }
       case "Finalized": {
         const claimId = (e.args[0] as bigint).toString();
         const claim = s.claims[claimId];
         if (!claim || claim.status !== "open") break;
-        claim.status = e.name === "Finalized" ? "final" : "void";
-        this.o.log("info", e.name === "Finalized" ? "claim-final" : "claim-void", { claim: claimId, request: claim.requestId, own: claim.claimant === this.me });
-        this.forget(claimId);
+        claim.status = "final";
+        this.o.log("info", "claim-final", { claim: claimId, request: claim.requestId, own: claim.claimant === this.me });
         break;
       }
       case "Credited": {
@@ -243,19 +327,37 @@ export class Agent {
     }
   }
 
-  /** Drops a settled claim (and its request once no claim needs it) unless a game of ours still refers to it. */
-  private forget(claimId: string): void {
+  /**
+   * Keeps the state bounded: drops a claim once nothing about it can concern us any more — final; void and, if we
+   * challenged it, settled with our share collected; or someone else's, unchallenged by us, with its window
+   * passed (as of the last block read) and no game open — with its games, and its request once no claim needs it.
+   */
+  private async forgetSettled(): Promise<void> {
     const s = this.s;
-    const claim = s.claims[claimId];
-    if (!claim || claim.status === "open" || Object.values(s.games).some((g) => g.claimId === claimId && !g.result)) return;
-    delete s.claims[claimId];
-    this.ownViews.delete(claimId);
-    for (const [gameId, g] of Object.entries(s.games)) if (g.claimId === claimId && g.result) delete s.games[gameId];
-    // A voided request may be claimed again: its input is then read back from its event (findRequest).
-    if (!Object.values(s.claims).some((c) => c.requestId === claim.requestId)) {
-      delete s.requests[claim.requestId];
-      this.honestTrees.delete(claim.requestId);
+    const openGames = new Set(Object.values(s.games).filter((g) => g.defenderWon === undefined).map((g) => g.claimId));
+    const done = (id: string, c: ClaimRecord) =>
+      c.status === "final" || (c.status === "void" && (c.challengeGame === undefined || (c.settledWinners !== undefined && !c.rewardToCheck && !openGames.has(id))));
+    // An open claim of another key whose window has passed with no game open: nothing can happen to it but its
+    // finalization (a game of ours against it that is over was lost: the claim is not void).
+    const lapsed = (id: string, c: ClaimRecord) => c.status === "open" && c.claimant !== this.me && !openGames.has(id);
+    let changed = false;
+    for (const [id, claim] of Object.entries(s.claims)) {
+      if (!done(id, claim)) {
+        if (!lapsed(id, claim)) continue;
+        if (this.cursorTime?.block !== s.cursor) this.cursorTime = { block: s.cursor, time: (await this.o.chain.provider.getBlock(s.cursor))?.timestamp ?? 0 };
+        if (this.cursorTime.time <= claim.deadline) continue;
+      }
+      delete s.claims[id];
+      this.ownViews.delete(id);
+      for (const [gameId, g] of Object.entries(s.games)) if (g.claimId === id) delete s.games[gameId];
+      // A voided request may be claimed again: its input is then read back from its event (findRequest).
+      if (!Object.values(s.claims).some((c) => c.requestId === claim.requestId)) {
+        delete s.requests[claim.requestId];
+        this.honestTrees.delete(claim.requestId);
+      }
+      changed = true;
     }
+    if (changed) this.state.save();
   }
 
   // ——— judging ———
@@ -284,39 +386,70 @@ export class Agent {
     return tree;
   }
 
+  /** The view this key made its claim from (honest run, or the claim book's lie); null if neither matches. */
+  private ownView(claimId: bigint, claim: ClaimRecord, shelved: ShelvedModel, request: RequestInfo): ClaimView | null {
+    const key = claimId.toString();
+    if (!this.ownViews.has(key)) this.ownViews.set(key, viewOfClaim(shelved, request, { claimId, traceRoot: claim.traceRoot }, this.o.book));
+    return this.ownViews.get(key)!;
+  }
+
+  private async treesFor(claimId: string): Promise<ClaimTrees | undefined> {
+    const claim = this.s.claims[claimId];
+    const { shelved, request } = await this.shelvedFor(claim);
+    if (!shelved) {
+      this.stuck(claim, BigInt(claimId), "model not in --models");
+      return undefined;
+    }
+    return {
+      steps: shelved.model.meta.steps,
+      honest: () => this.honestTree(shelved, request),
+      own: () => this.ownView(BigInt(claimId), claim, shelved, request)?.tree ?? null,
+      trace: () => traceRequest(shelved, request),
+    };
+  }
+
+  private async judgeNew(): Promise<void> {
+    let judged = false;
+    for (const [id, claim] of Object.entries(this.s.claims)) {
+      if (claim.status !== "open" || claim.verdict || this.stopping) continue;
+      await this.judge(BigInt(id), claim);
+      judged = true;
+    }
+    if (judged) this.state.save();
+  }
+
   private async judge(claimId: bigint, claim: ClaimRecord): Promise<void> {
     const { shelved, request } = await this.shelvedFor(claim);
     if (!shelved) {
       claim.verdict = "unknown-model";
       this.o.log("warn", "unknown-model", { claim: claimId, model: request.modelId, hint: "add the model's file to --models to judge its claims" });
-    } else {
-      const began = performance.now();
-      // The kernel's own trace root decides; the JavaScript trace tree is built only if a game needs it.
-      const trace = traceRequest(shelved, request);
-      const s0 = toHex(trace.stateHash(0));
-      if (s0 !== request.initialState.toLowerCase()) {
-        claim.verdict = "unknown-model";
-        this.o.log("error", "initial-state-mismatch", { claim: claimId, request: request.requestId, onChain: request.initialState, ours: s0 });
-      } else {
-        claim.verdict = toHex(trace.root) === claim.traceRoot ? "valid" : "invalid";
-        this.o.log(claim.verdict === "valid" ? "info" : "warn", "verdict", { claim: claimId, request: request.requestId, verdict: claim.verdict, own: claim.claimant === this.me, ms: Math.round(performance.now() - began) });
-      }
+      return;
     }
-    this.state.save();
+    const began = performance.now();
+    // The kernel's own trace root decides; the JavaScript trace tree is built only if a game needs it.
+    const trace = traceRequest(shelved, request);
+    const s0 = toHex(trace.stateHash(0));
+    if (s0 !== request.initialState.toLowerCase()) {
+      claim.verdict = "unknown-model";
+      this.o.log("error", "initial-state-mismatch", { claim: claimId, request: request.requestId, onChain: request.initialState, ours: s0 });
+      return;
+    }
+    claim.verdict = toHex(trace.root) === claim.traceRoot ? "valid" : "invalid";
+    // A claim we are about to challenge: its tree now, from this trace, rather than when the liar's first reveal
+    // lands — the time to build it then would run on our clock.
+    if (claim.verdict === "invalid" && this.o.challenge !== false && claim.claimant !== this.me && !this.honestTrees.has(claim.requestId)) {
+      this.honestTrees.set(claim.requestId, TraceTree.fromTrace(trace));
+    }
+    this.o.log(claim.verdict === "valid" ? "info" : "warn", "verdict", { claim: claimId, request: request.requestId, verdict: claim.verdict, own: claim.claimant === this.me, ms: Math.round(performance.now() - began) });
   }
 
   // ——— acting ———
 
   /** Sends a transaction; a revert (someone moved first, a window closed) is logged and skipped, not fatal. */
-  private async attempt(
-    what: string,
-    fields: Record<string, unknown>,
-    send: () => Promise<ethers.TransactionReceipt>,
-    done: (receipt: ethers.TransactionReceipt) => void,
-  ): Promise<boolean> {
+  private async attempt(what: string, fields: Record<string, unknown>, send: () => Promise<ethers.TransactionReceipt>, done: (receipt: ethers.TransactionReceipt) => void): Promise<boolean> {
     try {
       const receipt = await send();
-      done(receipt); // logged before the receipt's events, so a move reads before the game's end it causes
+      done(receipt); // logged before the receipt's events, so an action reads before what it causes
       this.handleReceipt(receipt);
       return true;
     } catch (error) {
@@ -337,97 +470,95 @@ export class Agent {
     return false;
   }
 
-  private async challengeIfWrong(claimId: bigint, claim: ClaimRecord, now: number): Promise<boolean> {
-    if (this.o.challenge === false || claim.status !== "open" || claim.verdict !== "invalid" || claim.claimant === this.me || claim.challengeGame || claim.stuck) return false;
-    if (now >= claim.deadline) return this.stuck(claim, claimId, "challenge window closed before the challenge");
+  private reportOnce(key: string, level: "warn" | "error", event: string, fields: Record<string, unknown>): void {
+    if (this.reported.has(key)) return;
+    if (this.reported.size > 10_000) this.reported.clear();
+    this.reported.add(key);
+    this.o.log(level, event, fields);
+  }
+
+  /**
+   * Challenges every wrong claim by another key that we have not challenged yet, in one challengeMany: earliest
+   * deadline first, as many as the balance pays for (bonds and gas) and the gas budget holds; the rest next pass.
+   */
+  private async challengeWrongClaims(now: number): Promise<boolean> {
+    if (this.o.challenge === false) return false;
+    const candidates: [bigint, ClaimRecord][] = [];
+    for (const [id, claim] of Object.entries(this.s.claims)) {
+      if (claim.status !== "open" || claim.verdict !== "invalid" || claim.claimant === this.me || claim.challengeGame || claim.stuck) continue;
+      if (now >= claim.deadline) this.stuck(claim, BigInt(id), "challenge window closed before the challenge");
+      else candidates.push([BigInt(id), claim]);
+    }
+    if (candidates.length === 0) return false;
+    candidates.sort((a, b) => a[1].deadline - b[1].deadline);
     const { oracle, provider } = this.o.chain;
-    const bond = (await oracle.challengeBond()) as bigint;
+    const to = oracle.target as string;
+    this.bond ??= (await oracle.challengeBond()) as bigint;
+    const bond = this.bond;
     const balance = await provider.getBalance(this.o.chain.address);
-    if (balance < bond) {
-      this.o.log("error", "cannot-afford", { claim: claimId, bond, balance });
-      return false;
+    // Claims we could not pay for wait until the balance grows (a win paid out), not re-estimated every pass.
+    if (this.poorAt !== undefined && balance <= this.poorAt && candidates.every(([id]) => this.unaffordable.has(id.toString()))) return false;
+    const unaffordable = (from: [bigint, ClaimRecord][]) => {
+      this.poorAt = balance;
+      for (const [id] of from) {
+        if (this.unaffordable.has(id.toString())) continue;
+        if (this.unaffordable.size > 10_000) this.unaffordable.clear();
+        this.unaffordable.add(id.toString());
+        this.o.log("error", "cannot-afford", { claim: id, bond, balance });
+      }
+    };
+    // Only as many as the balance has bonds for are estimated (an estimate sending more than the balance fails).
+    const payable = Number(balance / bond);
+    if (payable < candidates.length) {
+      unaffordable(candidates.slice(payable));
+      candidates.length = payable;
+      if (payable === 0) return false;
     }
+    const [estimates, fees] = await Promise.all([
+      estimateEach(provider, this.o.chain.address, candidates.map(([id]) => ({ to, data: oracle.interface.encodeFunctionData("challenge", [id]), value: bond }))),
+      provider.getFeeData(),
+    ]);
+    const budget = this.o.gasBudget ?? DEFAULT_GAS_BUDGET;
+    const gasPrice = fees.maxFeePerGas ?? fees.gasPrice ?? 0n;
+    const picked: { id: bigint; claim: ClaimRecord; gas: bigint }[] = [];
+    let total = 0n;
+    for (const [k, [id, claim]] of candidates.entries()) {
+      const e = estimates[k];
+      if (!("gas" in e)) {
+        // ClaimNotOpen / AlreadyChallenged: the events saying so are on their way; a closed window is final.
+        if (e.error.startsWith("ChallengeWindowClosed")) this.stuck(claim, id, "challenge window closed before the challenge");
+        else this.reportOnce(`challenge:${id}:${e.error}`, "warn", "challenge-dropped", { claim: id, reason: e.error });
+        continue;
+      }
+      if (picked.length > 0 && total + e.gas > budget) break; // the rest next pass
+      const cost = BigInt(picked.length + 1) * bond + batchGasLimit([...picked.map((p) => p.gas), e.gas]) * gasPrice;
+      if (cost > balance) {
+        unaffordable(candidates.slice(k));
+        break;
+      }
+      picked.push({ id, claim, gas: e.gas });
+      total += e.gas;
+    }
+    if (picked.length === 0) return false;
+    const ids = picked.map((p) => p.id);
+    const gasLimit = batchGasLimit(picked.map((p) => p.gas));
     return this.attempt(
-      "challenge",
-      { claim: claimId },
-      () => this.sender.send(oracle, "challenge", [claimId], bond),
-      (receipt) => this.o.log("info", "challenge", { claim: claimId, game: eventsIn(receipt, oracle, "Challenged")[0]?.args.gameId, gas: receipt.gasUsed, windowLeft: claim.deadline - now }),
+      "challengeMany",
+      { claims: ids.length },
+      () => this.sender.send(oracle, "challengeMany", [ids], { value: bond * BigInt(ids.length), gasLimit, what: `challengeMany of ${ids.length}` }),
+      (receipt) => {
+        const games = new Map(eventsIn(receipt, oracle, "Challenged").map((e) => [(e.args.claimId as bigint).toString(), e.args.gameId as bigint]));
+        for (const p of picked) if (games.has(p.id.toString())) this.o.log("info", "challenge", { claim: p.id, game: games.get(p.id.toString()), gas: p.gas, windowLeft: p.claim.deadline - now, block: receipt.blockNumber });
+        const skipped = eventsIn(receipt, oracle, "ChallengeSkipped");
+        for (const e of skipped) {
+          const reason = reasonOfBytes(e.args.reason as string);
+          const claim = this.s.claims[(e.args.claimId as bigint).toString()];
+          if (claim && reason.startsWith("ChallengeWindowClosed")) this.stuck(claim, e.args.claimId as bigint, "challenge window closed before the challenge");
+          this.o.log("warn", "challenge-skipped", { claim: e.args.claimId, reason });
+        }
+        this.o.log("info", "challenge-batch", { block: receipt.blockNumber, claims: games.size, skipped: skipped.length, gasUsed: receipt.gasUsed, gasLimit });
+      },
     );
-  }
-
-  private async playGame(gameId: bigint, game: GameRecord, now: number): Promise<boolean> {
-    const p = await position(this.o.chain, gameId);
-    if (!p.active) return false; // over: its GameResolved event settles the record
-    const claim = this.s.claims[game.claimId];
-    const myTurn = (p.turn === DEFENDER_TURN) === (game.role === "defender");
-    if (!myTurn) {
-      if (clockLeft(p, game.role === "defender" ? "challenger" : "defender", now) >= 0) return false;
-      return this.attempt(
-        "timeout",
-        { game: gameId },
-        () => this.sender.send(this.o.chain.game, "timeout", [gameId]),
-        (receipt) => this.o.log("info", "timeout-claimed", { game: gameId, claim: game.claimId, gas: receipt.gasUsed }),
-      );
-    }
-    if (!claim) return false;
-    const { shelved, request } = await this.shelvedFor(claim);
-    if (!shelved) return this.stuck(claim, BigInt(game.claimId), "model not in --models");
-    const steps = shelved.model.meta.steps;
-    const at = { game: gameId, claim: game.claimId, role: game.role, clockLeft: clockLeft(p, game.role, now) };
-    const round = { ...at, round: p.depth + 1, rounds: p.traceDepth, steps: disputedSteps(p.depth, p.index, p.traceDepth, steps) };
-    const contract = this.o.chain.game;
-
-    if (game.role === "defender") {
-      const view = this.ownView(BigInt(game.claimId), claim, shelved, request);
-      if (!view) return this.stuck(claim, BigInt(game.claimId), "own claim not reproducible: not an honest run and not in the claim book");
-      const { left, right } = revealMove(view.tree, p);
-      return this.attempt(
-        "reveal",
-        round,
-        () => this.sender.send(contract, "reveal", [gameId, toHex(left), toHex(right)]),
-        (receipt) => this.o.log("info", "move", { ...round, move: "reveal", left: p.traceDepth - p.depth, gas: receipt.gasUsed }),
-      );
-    }
-
-    const tree = this.honestTree(shelved, request);
-    if (p.depth === p.traceDepth) {
-      const proof = proveMove(tree, traceRequest(shelved, request), p);
-      const witness = proof.witness ? witnessArgs(proof.witness) : EMPTY_WITNESS;
-      return this.attempt(
-        "prove",
-        { ...at, step: p.index },
-        () => this.sender.send(contract, "prove", [gameId, toHex(proof.preStateHash), proof.preStateProof.map(toHex), witness]),
-        (receipt) => this.o.log("info", "move", { ...at, move: "prove", step: p.index, gas: receipt.gasUsed }),
-      );
-    }
-    const revealed = await this.revealedChildren(gameId, game, p);
-    if (!revealed) return false; // the reveal is not visible to us yet
-    const pickRight = chooseMove(tree, p, fromHex(revealed.left));
-    const next = disputedSteps(p.depth + 1, 2 * p.index + (pickRight ? 1 : 0), p.traceDepth, steps);
-    return this.attempt(
-      "choose",
-      round,
-      () => this.sender.send(contract, "choose", [gameId, revealed.left, revealed.right, pickRight]),
-      (receipt) => this.o.log("info", "move", { ...round, move: "choose", pick: pickRight ? "right" : "left", next, left: p.traceDepth - p.depth - 1, gas: receipt.gasUsed }),
-    );
-  }
-
-  /** The children the defender revealed at the game's current node (from its Revealed event). */
-  private async revealedChildren(gameId: bigint, game: GameRecord, p: Position): Promise<{ left: string; right: string } | undefined> {
-    const contract = this.o.chain.game;
-    const logs = await contract.queryFilter(contract.filters.Revealed(gameId), game.fromBlock, "latest");
-    for (const log of logs.reverse()) {
-      const e = contract.interface.parseLog(log);
-      if (e && Number(e.args.depth) === p.depth && Number(e.args.index) === p.index) return { left: e.args.left, right: e.args.right };
-    }
-    return undefined;
-  }
-
-  /** The view this key made its claim from (honest run, or the claim book's lie); null if neither matches. */
-  private ownView(claimId: bigint, claim: ClaimRecord, shelved: ShelvedModel, request: RequestInfo): ClaimView | null {
-    const key = claimId.toString();
-    if (!this.ownViews.has(key)) this.ownViews.set(key, viewOfClaim(shelved, request, { claimId, traceRoot: claim.traceRoot }, this.o.book));
-    return this.ownViews.get(key)!;
   }
 
   private async finalizeOwn(claimId: bigint, claim: ClaimRecord, now: number): Promise<boolean> {
@@ -441,9 +572,40 @@ export class Agent {
     return this.attempt(
       "finalize",
       { claim: claimId },
-      () => this.sender.send(this.o.chain.oracle, "finalize", finalizeArgs(claimId, shelved, view)),
-      (receipt) => this.o.log("info", "finalize", { claim: claimId, request: claim.requestId, callbackSucceeded: eventsIn(receipt, this.o.chain.oracle, "Finalized")[0]?.args.callbackSucceeded, gas: receipt.gasUsed }),
+      () => this.sender.send(this.o.chain.oracle, "finalize", finalizeArgs(claimId, shelved, view), { gasLimit: FINALIZE_GAS, simulate: true }),
+      (receipt) => this.o.log("info", "finalize", { claim: claimId, request: claim.requestId, callbackSucceeded: eventsIn(receipt, this.o.chain.oracle, "Finalized")[0]?.args.callbackSucceeded, gas: receipt.gasUsed, block: receipt.blockNumber }),
     );
+  }
+
+  /**
+   * Our share of each settled void claim we won a game against, unless settlement paid it already (a sole winner
+   * whose win ended the last game): gameOfChallenger's rewardDue says which.
+   */
+  private async collectRewards(): Promise<boolean> {
+    const oracle = this.o.chain.oracle;
+    let busy = false;
+    for (const [id, claim] of Object.entries(this.s.claims)) {
+      if (!claim.rewardToCheck || this.stopping) continue;
+      const [, , rewardDue] = (await oracle.gameOfChallenger(BigInt(id), this.o.chain.address)) as [boolean, bigint, boolean];
+      if (rewardDue) {
+        const sent = await this.attempt(
+          "collectReward",
+          { claim: id },
+          () => this.sender.send(oracle, "collectReward", [BigInt(id), this.o.chain.address]),
+          (receipt) => {
+            const amount = eventsIn(receipt, oracle, "Credited").find((e) => (e.args.account as string).toLowerCase() === this.me)?.args.amount as bigint | undefined;
+            this.s.totals.collected++;
+            this.o.log("info", "reward-collected", { claim: id, winners: claim.settledWinners, amountWei: amount, gas: receipt.gasUsed, block: receipt.blockNumber });
+          },
+        );
+        busy = sent || busy;
+        // A failure leaves the flag set: the next pass reads rewardDue again (false once someone collected it for us).
+        if (!sent) continue;
+      }
+      claim.rewardToCheck = false;
+      this.state.save();
+    }
+    return busy;
   }
 
   private async withdrawCredit(): Promise<boolean> {
@@ -462,18 +624,23 @@ export class Agent {
       (receipt) => {
         this.s.creditDue = false;
         this.s.totals.withdrawnWei = (BigInt(this.s.totals.withdrawnWei) + credit).toString();
-        this.o.log("info", "withdraw", { amountWei: credit, gas: receipt.gasUsed });
+        this.o.log("info", "withdraw", { amountWei: credit, gas: receipt.gasUsed, block: receipt.blockNumber });
       },
     );
   }
 
   private statusLine(): void {
-    const open = this.openGames();
+    const open = Object.entries(this.s.games).filter(([, g]) => g.defenderWon === undefined);
     const every = this.o.statusEveryMs ?? 10_000;
     if (open.length === 0 || Date.now() - this.lastStatus < every) return;
     this.lastStatus = Date.now();
+    const byRole: Record<string, number> = {};
+    for (const [, g] of open) {
+      const claim = this.s.claims[g.claimId];
+      if (claim) byRole[roleOf(g, claim, this.me)] = (byRole[roleOf(g, claim, this.me)] ?? 0) + 1;
+    }
     const claims = Object.values(this.s.claims).filter((c) => c.status === "open");
-    this.o.log("info", "status", { cursor: this.s.cursor, openClaims: claims.length, games: open.map(([id, g]) => `${id}:${g.role}`), ...this.s.totals });
+    this.o.log("info", "status", { cursor: this.s.cursor, openClaims: claims.length, games: open.length, ...byRole, ...this.s.totals });
   }
 
   /** For tests and the demo: a copy of the persisted state. */

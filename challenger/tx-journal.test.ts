@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { hardhatKey } from "./chain.js";
 import { deployContracts } from "./protocol.js";
 import { ContractRevertError } from "./revert.js";
-import { type PendingTx, TxDroppedError, TxSender } from "./tx-journal.js";
+import { type PendingTx, TxDroppedError, TxRevertedError, TxSender } from "./tx-journal.js";
 
 const provider = new ethers.BrowserProvider(hre.network.provider as unknown as ethers.Eip1193Provider, undefined, { cacheTimeout: -1 });
 
@@ -55,13 +55,31 @@ describe("TxSender", () => {
 
   it("a revert at estimation is a typed error and nothing is journaled", async () => {
     const wallet = new ethers.Wallet(hardhatKey(9), provider);
-    const c = await deployContracts(wallet, { claimBond: 1n, challengeBond: 1n, window: 60, clock: 60 });
+    const c = await deployContracts(wallet, { claimBond: 1n, challengeBond: 1n, window: 60, clock: 60, splitBits: 4 });
     const journal = memoryJournal();
-    const error = await new TxSender(wallet, journal, () => false).send(c.oracle, "challenge", [12345n], 1n).catch((e: unknown) => e);
+    const error = await new TxSender(wallet, journal, () => false).send(c.oracle, "challenge", [12345n], { value: 1n }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ContractRevertError);
     expect((error as ContractRevertError).errorName).toBe("ClaimUnknown");
     expect(journal.writes).toEqual([]);
     const receipt = await new TxSender(wallet, journal, () => false).send(c.oracle, "request", [ethers.ZeroHash, [], ethers.ZeroAddress]).catch((e: unknown) => e);
     expect((receipt as ContractRevertError).errorName).toBe("ModelUnknown");
+  });
+
+  it("with a gas limit given, it signs with that limit without estimating: a batch sets its own limit", async () => {
+    const wallet = new ethers.Wallet(hardhatKey(10), provider);
+    const c = await deployContracts(wallet, { claimBond: 1n, challengeBond: 1n, window: 60, clock: 60, splitBits: 4 });
+    const journal = memoryJournal();
+    // A call that reverts is not caught at estimation when there is none: it is mined, reverted, and journaled once.
+    const error = await new TxSender(wallet, journal, () => false).send(c.oracle, "challenge", [12345n], { value: 1n, gasLimit: 90_000n, what: "challenge 12345" }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TxRevertedError);
+    expect(journal.writes).toHaveLength(2);
+    expect(journal.writes[0]!.what).toBe("challenge 12345");
+    expect(journal.pending()).toBeUndefined();
+    const tx = await provider.getTransaction(journal.writes[0]!.hash);
+    expect(tx?.gasLimit).toBe(90_000n);
+    // With simulate, the call is run at that limit first: the revert is named and nothing is sent.
+    const simulated = await new TxSender(wallet, journal, () => false).send(c.oracle, "challenge", [12345n], { value: 1n, gasLimit: 90_000n, simulate: true }).catch((e: unknown) => e);
+    expect((simulated as ContractRevertError).errorName).toBe("ClaimUnknown");
+    expect(journal.writes).toHaveLength(2);
   });
 });

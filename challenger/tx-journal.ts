@@ -32,6 +32,23 @@ export class StoppedError extends MlvmError {}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+export interface SendOptions {
+  value?: bigint;
+  /**
+   * The gas limit to sign with. Without it the call is estimated first (a revert is then a ContractRevertError and
+   * costs nothing) and the limit is the estimate + 20%. A batch (multicall, challengeMany) must give its own: an
+   * estimate of the whole succeeds even when inner calls would run out of gas (agent-batch.ts).
+   */
+  gasLimit?: bigint;
+  /**
+   * With a gas limit: first run the call (eth_call on the pending block) at that limit, so that a revert is still a
+   * ContractRevertError that costs nothing.
+   */
+  simulate?: boolean;
+  /** What the journal calls it (default: the method's name). */
+  what?: string;
+}
+
 export class TxSender {
   constructor(
     private readonly wallet: ethers.Wallet,
@@ -45,18 +62,30 @@ export class TxSender {
   }
 
   /**
-   * Calls `contract.method(...args)`: estimates first (a revert is a ContractRevertError and costs nothing),
-   * then signs, journals, broadcasts, and waits for the receipt.
+   * Calls `contract.method(...args)`: estimates first unless given a gas limit (a revert is a ContractRevertError
+   * and costs nothing), then signs, journals, broadcasts, and waits for the receipt.
    */
-  async send(contract: ethers.Contract, method: string, args: unknown[], value = 0n): Promise<ethers.TransactionReceipt> {
+  async send(contract: ethers.Contract, method: string, args: unknown[], options: SendOptions = {}): Promise<ethers.TransactionReceipt> {
     await this.settle();
     const to = contract.target as string;
     const data = contract.interface.encodeFunctionData(method, args);
-    let gas: bigint;
-    try {
-      gas = await this.provider.estimateGas({ from: this.wallet.address, to, data, value });
-    } catch (error) {
-      throw decodeRevert(error, method);
+    const value = options.value ?? 0n;
+    let gasLimit = options.gasLimit;
+    if (gasLimit !== undefined && options.simulate) {
+      try {
+        // At the pending block, as an estimate runs: its time is the next block's (an idle chain's "latest" is old).
+        await this.provider.call({ from: this.wallet.address, to, data, value, gasLimit, blockTag: "pending" });
+      } catch (error) {
+        throw decodeRevert(error, method);
+      }
+    }
+    if (gasLimit === undefined) {
+      try {
+        const gas = await this.provider.estimateGas({ from: this.wallet.address, to, data, value });
+        gasLimit = gas + gas / 5n;
+      } catch (error) {
+        throw decodeRevert(error, method);
+      }
     }
     const [nonce, fees, network] = await Promise.all([this.provider.getTransactionCount(this.wallet.address, "pending"), this.provider.getFeeData(), this.provider.getNetwork()]);
     const raw = await this.wallet.signTransaction({
@@ -66,11 +95,11 @@ export class TxSender {
       data,
       value,
       nonce,
-      gasLimit: gas + gas / 5n,
+      gasLimit,
       maxFeePerGas: fees.maxFeePerGas,
       maxPriorityFeePerGas: fees.maxPriorityFeePerGas,
     });
-    this.journal.setPending({ hash: ethers.keccak256(raw), raw, nonce, what: method });
+    this.journal.setPending({ hash: ethers.keccak256(raw), raw, nonce, what: options.what ?? method });
     return (await this.settle())!;
   }
 

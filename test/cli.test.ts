@@ -49,6 +49,15 @@ describe("help", () => {
     expect(r.out).toContain(`usage: mlvm ${name}`);
     expect(r.out).toContain("--verbose");
   });
+
+  it("the chain commands' help describes protocol v2: the split, the registrant, the game's JSON fields", async () => {
+    for (const name of ["node", "deploy"]) expect((await cli(name, "--help")).out).toMatch(/--split-bits M +each round of a game reveals 2\^M trace nodes, 1–8 \(default 4\)/);
+    const register = (await cli("register", "--help")).out;
+    expect(register).toContain("registrant");
+    expect(register).toContain("ModelRegistry.addWeightsURI");
+    const status = (await cli("status", "--help")).out;
+    for (const field of ["splitBits", "burned", "settlement", "round", "rounds", "levels", "revealed", "move", "timeoutPossible", "rewardDue"]) expect(status).toContain(`"${field}"`);
+  });
 });
 
 describe("compile, run, eval", () => {

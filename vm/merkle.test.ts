@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { hashNode, toHex } from "./hash.js";
 import { EMPTY_MEMORY, hashLeaf, memoryRoot, regionRoot, decodeLeaf, encodeLeaf } from "./memory.js";
-import { buildLevels, emptySubtrees, merkleProof, merkleRoot, rootFromProof } from "./merkle.js";
+import { buildLevels, emptySubtrees, merkleProof, merkleRoot, rootFromProof, subtreeRoot } from "./merkle.js";
 
 /** A full tree built the obvious way, padding explicitly: the oracle for the sparse builder. */
 function naiveRoot(leaves: Uint8Array[], depth: number, emptyLeaf: Uint8Array): Uint8Array {
@@ -72,5 +72,28 @@ describe("memory leaves and regions", () => {
     const data = Int32Array.of(4);
     const both = naiveRoot([hashLeaf(model), ...Array(7).fill(EMPTY_MEMORY[0]), hashLeaf(data)], 4, EMPTY_MEMORY[0]);
     expect(toHex(memoryRoot(regionRoot(model, 3), regionRoot(data, 3)))).toBe(toHex(both));
+  });
+});
+
+describe("subtreeRoot (a k-ary dissection reveal: 2^m nodes of one level)", () => {
+  it.each([0, 1, 2, 3, 4, 6])("2^%i nodes hash to the root of the full tree over them", (m) => {
+    const nodes = Array.from({ length: 2 ** m }, (_, k) => leaf(k));
+    expect(toHex(subtreeRoot(nodes))).toBe(toHex(naiveRoot(nodes, m, EMPTY_MEMORY[0])));
+  });
+
+  it("depends on every node and its position", () => {
+    const nodes = Array.from({ length: 16 }, (_, k) => leaf(k));
+    const root = toHex(subtreeRoot(nodes));
+    for (let k = 0; k < 16; k++) {
+      const changed = nodes.slice();
+      changed[k] = leaf(100 + k);
+      expect(toHex(subtreeRoot(changed))).not.toBe(root);
+    }
+    expect(toHex(subtreeRoot([nodes[1], nodes[0], ...nodes.slice(2)]))).not.toBe(root);
+  });
+
+  it("refuses a count that is not a power of two", () => {
+    expect(() => subtreeRoot([])).toThrow(RangeError);
+    expect(() => subtreeRoot([leaf(0), leaf(1), leaf(2)])).toThrow(/3 nodes are not a power of two/);
   });
 });

@@ -1,35 +1,53 @@
 import { join } from "node:path";
 import { Agent } from "../../challenger/agent.js";
+import { DEFAULT_GAS_BUDGET, MAX_GAS_BUDGET } from "../../challenger/agent-batch.js";
 import { HARDHAT_CHAIN_ID } from "../../challenger/chain.js";
 import { jsonLogger, textLogger } from "../../challenger/log.js";
 import { ModelShelf } from "../../challenger/models.js";
 import { CHAIN_OPTIONS, DEFAULT_STATE_DIR, claimBookOf, openChainFrom } from "../chain-options.js";
-import type { Command } from "../command.js";
+import { type Command, UsageError } from "../command.js";
 import { requiredString, wholeNumberOption } from "../args.js";
+
+/**
+ * A batch's gas budget: at least one move's worth (a proof takes up to ~200,000), and at most what keeps the
+ * batch's limit (budget + 10% + 100,000) under the per-transaction gas cap of 16,777,216 (EIP-7825).
+ */
+function gasBudgetOption(values: Record<string, string | boolean | undefined>): bigint | undefined {
+  const budget = wholeNumberOption(values, "gas-budget", "a whole number of gas");
+  if (budget === undefined) return undefined;
+  if (budget < 300_000 || budget > MAX_GAS_BUDGET) throw new UsageError(`--gas-budget must be between 300000 (one move) and ${MAX_GAS_BUDGET} (the transaction gas cap), got ${budget}`);
+  return BigInt(budget);
+}
 
 export const challengerCommand: Command = {
   name: "challenger",
-  summary: "the daemon: re-execute every claim, challenge wrong ones, play every game to the end, defend own claims",
-  usage: "mlvm challenger --models DIR [--deployments FILE] [--rpc URL] [--key KEY | --account N] [--confirmations N] [--poll-ms MS] [--state FILE] [--defend-only] [--json]",
+  summary: "the daemon: re-execute every claim, challenge wrong ones, defend own and honest ones, play every game to the end",
+  usage: "mlvm challenger --models DIR [--deployments FILE] [--rpc URL] [--key KEY | --account N] [--confirmations N] [--poll-ms MS] [--gas-budget GAS] [--state FILE] [--defend-only] [--json]",
   options: {
     models: { type: "string", valueName: "DIR", description: "the models it can re-execute (.mlvm, .onnx, .json), matched to claims by model id" },
     ...CHAIN_OPTIONS,
     confirmations: { type: "string", valueName: "N", description: "read events only from blocks N deep (default 0 on a local Hardhat chain, else 2)" },
     "poll-ms": { type: "string", valueName: "MS", description: "the wait between passes when there is nothing to do (default 250 locally, else 2000)" },
+    "gas-budget": { type: "string", valueName: "GAS", description: `gas per transaction of moves or challenges, by the calls' own estimates (default ${DEFAULT_GAS_BUDGET.toLocaleString("en-US")})` },
     state: { type: "string", valueName: "FILE", description: "the state file (default <state-dir>/agent-<chain>-<address>.json)" },
-    "defend-only": { type: "boolean", description: "do not challenge others' claims: only defend and finalize this key's own (a proposer's daemon)" },
+    "defend-only": { type: "boolean", description: "do not challenge others' claims: only defend (its own claims and every claim it judges valid) and finalize its own (a proposer's daemon)" },
     json: { type: "boolean", description: "log JSON lines instead of text" },
   },
   details: [
     "Each pass reads the oracle's events from a cursor kept in the state file, re-executes every new claim with the",
-    "WASM machine and compares trace roots, challenges every wrong claim by another key inside its window (with the",
-    "challenge bond), makes its move in every game it plays (choose and prove as challenger; reveal for claims made",
-    "by its own key, from the claim book that `mlvm claim` keeps under --state-dir), claims timeouts, finalizes its",
-    "own claims after their window, and withdraws its credit. Transactions are journaled in the state file before",
-    "they are sent, so a kill -9 and a restart resume every game without sending anything twice. RPC failures are",
-    "retried with back-off. Ctrl-C or SIGTERM stops it after the current step.",
+    "WASM machine and compares trace roots, and challenges every wrong claim by another key inside its window, all",
+    "in one challengeMany transaction (earliest deadline first, as many as it can pay the bonds of). Then it makes",
+    "every move due in every game it has a part in, as one multicall transaction, most urgent first (least clock",
+    "left) up to --gas-budget: choose and prove as challenger; reveal for claims made by its own key (from the claim",
+    "book that `mlvm claim` keeps under --state-dir) and for every claim it judged valid, whoever made it (defender",
+    "moves are anyone's), and prove an honest claim's leaf itself; timeouts against clocks that ran out, and, once a",
+    "claim is void, in every game against it, so that it settles. It finalizes its own claims after their window,",
+    "collects its share of a settled void claim's bond, and withdraws its credit. Transactions are journaled in the",
+    "state file before they are sent, so a kill -9 and a restart resume every game without sending anything twice.",
+    "RPC failures are retried with back-off. Ctrl-C or SIGTERM stops it after the current step.",
   ].join("\n"),
   async run(_positionals, values, io) {
+    const gasBudget = gasBudgetOption(values); // a usage error before anything is loaded
     const models = ModelShelf.fromDir(requiredString(values, "models"));
     const chain = await openChainFrom(values);
     const local = chain.chainId === HARDHAT_CHAIN_ID;
@@ -42,6 +60,7 @@ export const challengerCommand: Command = {
       confirmations: wholeNumberOption(values, "confirmations", "a whole number") ?? (local ? 0 : 2),
       pollMs: wholeNumberOption(values, "poll-ms", "a whole number") ?? (local ? 250 : 2000),
       challenge: !values["defend-only"],
+      gasBudget,
       log: values.json ? jsonLogger(io.out) : textLogger(io.out),
     });
     const stop = () => agent.stop();

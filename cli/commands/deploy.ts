@@ -1,5 +1,5 @@
 import { ethers } from "ethers";
-import { DEFAULT_PARAMS, deployTo, writeDeployments } from "../../challenger/deployments.js";
+import { DEFAULT_PARAMS, type Deployments, deployTo, writeDeployments } from "../../challenger/deployments.js";
 import { type Command, UsageError } from "../command.js";
 import { requiredString, wholeNumberOption } from "../args.js";
 
@@ -10,6 +10,11 @@ export const PROTOCOL_OPTIONS = {
   clock: { type: "string", valueName: "SECONDS", description: `each party's clock in a game (default ${DEFAULT_PARAMS.clock})` },
   "split-bits": { type: "string", valueName: "M", description: `each round of a game reveals 2^M trace nodes, 1–8 (default ${DEFAULT_PARAMS.splitBits})` },
 } as const;
+
+/** The parameters a deployments file records, in one line: "claim bond 1.0 ETH, challenge bond 0.5 ETH, …". */
+export function paramsText(p: Deployments["params"]): string {
+  return `claim bond ${ethers.formatEther(p.claimBond)} ETH, challenge bond ${ethers.formatEther(p.challengeBond)} ETH, window ${p.window} s, clock ${p.clock} s, split bits ${p.splitBits} (a game round reveals ${2 ** p.splitBits} nodes)`;
+}
 
 export function protocolParams(values: Record<string, string | boolean | undefined>) {
   const seconds = (name: string, fallback: number) => wholeNumberOption(values, name, "a whole number of seconds") ?? fallback;
@@ -48,6 +53,12 @@ export const deployCommand: Command = {
     ...PROTOCOL_OPTIONS,
     json: { type: "boolean", description: "print the deployments as JSON" },
   },
+  details: [
+    "Deploys ModelRegistry, OneStepVerifier and InferenceOracle (which creates its BisectionGame) and writes the",
+    "deployments file: addresses, chain id, ABI version and the parameters (params.claimBond and",
+    "params.challengeBond in wei, params.window and params.clock in seconds, params.splitBits: m, so that each",
+    "round of a game reveals 2^m trace nodes and a trace of depth D takes ⌈D / m⌉ rounds). --json prints the same.",
+  ].join("\n"),
   async run(_positionals, values, io) {
     const d = await deployTo(requiredString(values, "rpc"), requiredString(values, "key"), protocolParams(values));
     const file = (values.deployments as string | undefined) ?? "deployments.json";
@@ -55,5 +66,6 @@ export const deployCommand: Command = {
     if (values.json) return io.out(JSON.stringify(d));
     io.out(`deployed to chain ${d.chainId} (${d.rpc}), addresses in ${file}`);
     for (const [name, address] of Object.entries(d.contracts)) io.out(`  ${name.padEnd(16)} ${address}`);
+    io.out(`  ${paramsText(d.params)}`);
   },
 };

@@ -1,7 +1,7 @@
 import { deployTo, writeDeployments } from "../../challenger/deployments.js";
 import { startLocalNode } from "../../localchain/hardhat-node.js";
 import type { Command } from "../command.js";
-import { PROTOCOL_OPTIONS, protocolParams } from "./deploy.js";
+import { PROTOCOL_OPTIONS, paramsText, protocolParams } from "./deploy.js";
 import { hardhatKey } from "../../challenger/chain.js";
 
 export const nodeCommand: Command = {
@@ -13,7 +13,11 @@ export const nodeCommand: Command = {
     deployments: { type: "string", valueName: "FILE", description: "where to write the addresses (default deployments.json)" },
     ...PROTOCOL_OPTIONS,
   },
-  details: "Runs until interrupted (Ctrl-C, SIGTERM), then stops the chain. The deployer is Hardhat's account #0.",
+  details: [
+    "Runs until interrupted (Ctrl-C, SIGTERM), then stops the chain. The deployer is Hardhat's account #0. The",
+    "deployments file records the parameters as mlvm deploy writes them (params.splitBits: m, each game round",
+    "reveals 2^m trace nodes).",
+  ].join("\n"),
   async run(_positionals, values, io) {
     const port = (values.port as string | undefined) ?? "8545";
     const rpc = `http://127.0.0.1:${port}`;
@@ -24,6 +28,7 @@ export const nodeCommand: Command = {
       const d = await deployTo(rpc, hardhatKey(0), params);
       writeDeployments(file, d);
       io.out(`local chain ${d.chainId} at ${rpc}; contracts deployed, addresses in ${file}; Ctrl-C stops it`);
+      io.out(`  ${paramsText(d.params)}`);
     } catch (error) {
       await node.stop();
       throw error;

@@ -1,8 +1,10 @@
 /**
  * The one-shot chain commands (register, request, claim, finalize, status) against a real Hardhat node spawned with
- * `mlvm node --window 60`, run in-process through main(): the MNIST model is registered (twice: idempotent),
- * requests are answered with honest and lying claims, a lie is challenged and loses on time, the window is moved
- * past with evm_increaseTime, and finalize delivers the VM's prediction to a DigitConsumer contract.
+ * `mlvm node --window 60`, run in-process through main(): the MNIST model is registered (twice: idempotent; then
+ * another account adds a weights URI), requests are answered with honest and lying claims, a lie is challenged,
+ * its first round is revealed and chosen while status follows the game, then it loses on time and status shows
+ * the settlement of its bond; the window is moved past with evm_increaseTime, and finalize delivers the VM's
+ * prediction to a DigitConsumer contract.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -12,6 +14,10 @@ import { fileURLToPath } from "node:url";
 import { ethers } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { hardhatKey } from "../../challenger/chain.js";
+import { chooseMove, revealMove } from "../../challenger/moves.js";
+import { claimView } from "../../challenger/proposer.js";
+import { WasmMachine } from "../../interpreter/wasm/machine.js";
+import { toHex } from "../../vm/hash.js";
 import { freePort } from "../../localchain/hardhat-node.js";
 import { inputLeaves } from "../../challenger/claims.js";
 import { readDeployments } from "../../challenger/deployments.js";
@@ -112,24 +118,35 @@ afterAll(async () => {
 const wallet = (n: number) => new ethers.Wallet(hardhatKey(n), provider);
 
 describe("mlvm register", () => {
-  it("registers the model under its commitment, owned by the sender", async () => {
+  it("registers the model under its commitment, the sender recorded as its registrant", async () => {
     const r = await chainCli("register", modelFile, "--uri", "file://fixtures/models/mnist-mlp.onnx");
     expect(r.code).toBe(0);
     expect(r.out).toContain(`registered model ${modelId}`);
-    expect(r.out).toMatch(/gas {4}\d{5,}/);
-    expect(r.out).toContain(wallet(0).address);
+    expect(r.out).toMatch(/gas {9}\d{5,}/);
+    expect(r.out).toContain(`registrant  ${wallet(0).address} (a record: it gives no rights)`);
     const registry = new ethers.Contract(readDeployments(deployments).contracts.ModelRegistry, loadArtifact("ModelRegistry").abi, provider);
     const m = await registry.model(modelId);
-    expect(m.owner).toBe(wallet(0).address);
+    expect(m.registrant).toBe(wallet(0).address);
     expect(Number(m.steps)).toBe(steps);
   });
 
-  it("registering again is a no-op that exits 0", async () => {
+  it("registering again is a no-op that exits 0; with --uri anyone adds a weights URI", async () => {
     const again = await chainCli("register", modelFile, "--account", "1");
     expect(again.code).toBe(0);
-    expect(again.out).toMatch(/is already registered, owner 0x[0-9a-fA-F]{40}: nothing to do/);
+    expect(again.out).toBe(`model ${modelId} (${modelFile}) is already registered (registrant ${wallet(0).address}): nothing to do`);
     const json = await chainJson("register", modelFile);
-    expect(json).toEqual({ modelId, owner: wallet(0).address, alreadyRegistered: true, gasUsed: null, transactionHash: null, uri: null });
+    expect(json).toEqual({ modelId, registrant: wallet(0).address, alreadyRegistered: true, uri: null, uriAdded: false, gasUsed: null, transactionHash: null });
+    // Another account adds a mirror: the registry takes it from anyone and says so in an event.
+    const mirror = "https://example.org/mnist-mlp.onnx";
+    const added = await chainJson("register", modelFile, "--account", "1", "--uri", mirror);
+    expect(added).toMatchObject({ modelId, registrant: wallet(0).address, alreadyRegistered: true, uri: mirror, uriAdded: true });
+    expect(Number(added.gasUsed)).toBeGreaterThan(21_000);
+    const registry = new ethers.Contract(readDeployments(deployments).contracts.ModelRegistry, loadArtifact("ModelRegistry").abi, provider);
+    const [event] = eventsIn((await provider.getTransactionReceipt(added.transactionHash))!, registry, "WeightsURIAdded");
+    expect([event.args.modelId, event.args.by, event.args.weightsURI]).toEqual([modelId, wallet(1).address, mirror]);
+    const text = await chainCli("register", modelFile, "--uri", "ipfs://mnist");
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(new RegExp(`^model ${modelId} .* is already registered \\(registrant ${wallet(0).address}\\): added weights URI ipfs://mnist\n  gas    \\d{5,}$`));
   });
 });
 
@@ -205,21 +222,69 @@ describe("mlvm claim and mlvm status", () => {
     await fails(1, /^mlvm finalize: CLAIM_ID must be a number, got "latest"$/, "finalize", "latest", "--model", modelFile);
   });
 
-  it("a lie at step K, once challenged, shows its game in status: round 0, every step disputed, the defender to move", async () => {
+  it("a lie at step K, once challenged, shows its game in status: round 1 of 3, every step disputed, the node unrevealed", async () => {
     const c = await chainJson("claim", "3", "--model", modelFile, "--account", "1", "--lie-at-step", "1000");
     expect(c.lie).toEqual({ step: 1000 });
     const d = readDeployments(deployments);
     const oracle = new ethers.Contract(d.contracts.InferenceOracle, loadArtifact("InferenceOracle").abi, wallet(2));
     await (await oracle.challenge(claimIdOf(3n), { value: await oracle.challengeBond() })).wait();
     const s = await chainJson("status", claimIdOf(3n).toString());
-    expect(s.status).toBe("open");
-    expect(s.openGames).toBe(1);
+    expect(s).toMatchObject({ status: "open", openGames: 1, splitBits: 4, settlement: null });
     expect(s.games).toEqual([
-      { gameId: "0", challenger: wallet(2).address, active: true, depth: 0, traceDepth: 12, steps: [0, steps], turn: "defender", defenderClock: expect.any(Number), challengerClock: 1800, result: null },
+      {
+        gameId: "0",
+        challenger: wallet(2).address,
+        active: true,
+        depth: 0,
+        traceDepth: 12,
+        levels: 4,
+        round: 1,
+        rounds: 3,
+        steps: [0, steps],
+        node: c.traceRoot,
+        revealed: false,
+        revealedAt: null,
+        turn: "defender",
+        move: "reveal",
+        timeoutPossible: false,
+        defenderClock: expect.any(Number),
+        challengerClock: 1800,
+        result: null,
+        rewardDue: null,
+      },
     ]);
     expect(s.games[0].defenderClock).toBeLessThanOrEqual(1800);
     const text = await chainCli("status", claimIdOf(3n).toString());
-    expect(text.out).toMatch(new RegExp(`game 0 by ${wallet(2).address}: active, round 0/12, disputed steps 0…${steps}; defender to reveal; clocks: defender \\d+ s, challenger 1800 s`));
+    expect(text.out).toContain("games       1 (m = 4: a round reveals 16 nodes)");
+    expect(text.out).toMatch(
+      new RegExp(
+        `game 0 by ${wallet(2).address}: active, round 1/3 \\(opens 4 levels: 16 nodes\\), disputed steps 0…${steps}; node not revealed: defender to reveal \\(anyone holding the claim's trace may reveal\\); clocks: defender \\d+ s, challenger 1800 s$`,
+        "m",
+      ),
+    );
+  });
+
+  it("once anyone reveals the disputed node, status shows the challenger to choose 1 of 16; its choice narrows the steps to 256", async () => {
+    const model = loadModel(modelFile);
+    const trace = new WasmMachine(model).trace(encodeInput(model.program, digits.image(2)));
+    // The liar's tree is rebuilt from the same lie (anyone holding it may reveal): the test reveals as account 3.
+    const lie = claimView(trace, { step: 1000 });
+    const d = readDeployments(deployments);
+    const game = new ethers.Contract(d.contracts.BisectionGame, loadArtifact("BisectionGame").abi, wallet(3));
+    const at = { depth: 0, index: 0, traceDepth: 12, agreedHeight: 0, levels: 4 };
+    const r = revealMove(lie.tree, at);
+    await (await game.reveal(toHex(r.node), r.levels, r.nodes.map(toHex))).wait();
+    const s = await chainJson("status", claimIdOf(3n).toString());
+    expect(s.games[0]).toMatchObject({ round: 1, revealed: true, turn: "challenger", move: "choose", timeoutPossible: false });
+    expect(s.games[0].revealedAt).toBeGreaterThan(0);
+    const text = await chainCli("status", claimIdOf(3n).toString());
+    expect(text.out).toMatch(new RegExp(`round 1/3 .*; node revealed at ${s.games[0].revealedAt}: challenger to choose 1 of 16; clocks: defender \\d+ s, challenger \\d+ s$`, "m"));
+    // The challenger disputes the first of the 16 that differs from the honest tree: steps 768–1023 hold step 1000.
+    const pick = chooseMove(claimView(trace).tree, at, r.nodes);
+    expect(pick).toBe(3);
+    await (await (game.connect(wallet(2)) as ethers.Contract).choose(0, r.nodes.map(toHex), pick)).wait();
+    const next = await chainJson("status", claimIdOf(3n).toString());
+    expect(next.games[0]).toMatchObject({ depth: 4, levels: 4, round: 2, rounds: 3, steps: [768, 1023], node: toHex(r.nodes[3]), revealed: false, turn: "defender", move: "reveal" });
   });
 });
 
@@ -240,6 +305,8 @@ describe("delivery to a consumer contract", () => {
     expect(viaCli.callback).toBe(await consumer.getAddress());
     requestIds.push(BigInt(viaCli.requestId));
     for (const id of requestIds) expect((await chainJson("claim", id.toString(), "--model", modelFile)).claimant).toBe(wallet(0).address);
+    // With a callback, finalize sends its own gas limit after a dry run: a revert is still named, and costs nothing.
+    await fails(1, new RegExp(`^mlvm finalize: finalize reverted: ChallengeWindowOpen\\(${claimIdOf(requestIds[0])}\\)$`), "finalize", claimIdOf(requestIds[0]).toString(), "--model", modelFile);
   });
 
   it("after the window, finalize delivers the VM's prediction; a callback for a request it did not make fails without blocking", async () => {
@@ -283,7 +350,13 @@ describe("mlvm finalize", () => {
     await (await game.timeout(0)).wait();
     const s = await chainJson("status", claimIdOf(3n).toString());
     expect(s).toMatchObject({ status: "void", openGames: 0, finalizable: false });
-    expect(s.games[0]).toMatchObject({ active: false, turn: null, result: "challenger won (the defender's clock ran out)" });
+    expect(s.games[0]).toMatchObject({ active: false, round: 2, turn: null, move: null, result: "challenger won (the defender's clock ran out)", rewardDue: false });
+    // The sole winner was paid its half of the claim bond at once (with its own bond back); the other half is burned.
+    const half = (ethers.parseEther("1") / 2n).toString();
+    expect(s.settlement).toEqual({ settled: true, winners: 1, share: half, burned: half });
+    const detail = await chainCli("status", claimIdOf(3n).toString());
+    expect(detail.out).toMatch(/^ {2}bond {8}settled: 0\.5 ETH to each of 1 winning challenger \(with its bond back\), 0\.5 ETH burned$/m);
+    expect(detail.out).toMatch(/game 0 by 0x[0-9a-fA-F]{40}: over, round 2\/3 .*, disputed steps 768…1023; challenger won \(the defender's clock ran out\)$/m);
     const all = await chainJson("status");
     expect(all.requests.map((r: { requestId: string; status: string }) => [r.requestId, r.status])).toEqual([
       ["1", "fulfilled"],
@@ -300,9 +373,14 @@ describe("mlvm finalize", () => {
       [5n, "final"],
     ]);
     expect(all.claims[2].games).toEqual([{ gameId: "0", challenger: wallet(2).address, defenderWon: false }]);
+    expect(all.claims[2].settlement).toEqual({ settled: true, winners: 1, share: half, burned: half });
+    expect(all.claims[0].settlement).toBeNull();
+    expect(all).toMatchObject({ splitBits: 4, burned: half });
     const table = await chainCli("status");
     expect(table.code).toBe(0);
     expect(table.out).toMatch(/^ {2}12884901889 +3 +void .* 1 \(1 won by the challenger\)$/m);
+    expect(table.out).toMatch(/^ {2}void claim 12884901889: settled: 0\.5 ETH to each of 1 winning challenger \(with its bond back\), 0\.5 ETH burned$/m);
+    expect(table.out).toMatch(/^oracle 0x[0-9a-fA-F]{40} on chain 31337, block \d+ \(chain time \d+\); a game round reveals 2\^4 nodes; burned so far 0\.5 ETH$/m);
     expect(table.out).toMatch(new RegExp(`^ {2}3 +${modelId.slice(0, 10)}…${modelId.slice(-4)} +0x[0-9a-fA-F]{4}…[0-9a-fA-F]{4} +- +open$`, "m"));
   });
 });

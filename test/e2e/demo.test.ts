@@ -1,7 +1,8 @@
 /**
  * `mlvm demo` as a user runs it: one command, its own Hardhat node, the whole story. The JSON summary must tell
- * a dispute that went to a one-step proof in 12 rounds, a fraudulent proposer that lost its bond, a challenger
- * that gained it, and a consumer that received the VM's digits.
+ * a dispute that went to a one-step proof in ⌈12 / m⌉ = 3 rounds of 16 nodes each, a fraudulent proposer that
+ * lost its bond (half burned, half to the challenger), a challenger that gained its share, and a consumer that
+ * received the VM's digits.
  */
 import { ethers } from "ethers";
 import { describe, expect, it } from "vitest";
@@ -12,7 +13,7 @@ import { mnist, mnistInput } from "../helpers/models.js";
 import { WasmMachine } from "../../interpreter/wasm/machine.js";
 
 describe("mlvm demo", () => {
-  it("--json: a fraud caught by bisection down to the lying step, bonds moved, both digits delivered", async () => {
+  it("--json: a fraud caught by k-ary dissection down to the lying step, the bond settled, both digits delivered", async () => {
     const out: string[] = [];
     const err: string[] = [];
     const code = await main(["demo", "--json", "--lie-at-step", "2222", "--digits", "3,4"], { out: (l) => out.push(l), err: (l) => err.push(l) });
@@ -20,18 +21,40 @@ describe("mlvm demo", () => {
     expect(code).toBe(0);
     const s = JSON.parse(out.join("\n")) as DemoSummary;
     expect(s.lieAtStep).toBe(2222);
-    expect(s.rounds).toBe(12);
-    expect(s.moves.map((m) => m.move)).toEqual(["challenge", ...Array.from({ length: 12 }, () => ["reveal", "choose"]).flat(), "prove"]);
-    // Every round halves the disputed range, which ends at the first wrong state.
+    expect(s.splitBits).toBe(4);
+    expect(s.rounds).toBe(3);
+    expect(s.moves.map((m) => m.move)).toEqual(["challenge", ...Array.from({ length: 3 }, () => ["reveal", "choose"]).flat(), "prove"]);
+    // Each round reveals the disputed node's 16 descendants 4 levels down; the choice keeps 1/16 of the steps,
+    // always the part holding the first wrong state.
+    const reveals = s.moves.filter((m) => m.move === "reveal");
     const chooses = s.moves.filter((m) => m.move === "choose");
+    expect(reveals.map((m) => [m.round, m.levels, m.nodes, m.by])).toEqual([1, 2, 3].map((r) => [r, 4, 16, "fraudulent proposer"]));
+    expect(chooses.map((m) => m.round)).toEqual([1, 2, 3]);
     expect(chooses[0].steps).toEqual([0, mnist().meta.steps]);
-    expect(chooses.at(-1)!.steps![0]).toBeLessThanOrEqual(2222);
-    expect(chooses.at(-1)!.steps![1]).toBeGreaterThanOrEqual(2222);
+    expect(chooses.map((m) => m.next![1] - m.next![0] + 1)).toEqual([256, 16, 1]);
+    for (const [k, m] of chooses.entries()) {
+      expect(m.by).toBe("challenger");
+      expect(m.pick).toBeGreaterThanOrEqual(0);
+      expect(m.pick).toBeLessThan(16);
+      expect(m.next![0]).toBeLessThanOrEqual(2222);
+      expect(m.next![1]).toBeGreaterThanOrEqual(2222);
+      expect(m.next![0]).toBeGreaterThanOrEqual(m.steps![0]);
+      expect(m.next![1]).toBeLessThanOrEqual(m.steps![1]);
+      if (k > 0) expect(m.steps).toEqual(chooses[k - 1].next);
+    }
+    expect(chooses.at(-1)!.next).toEqual([2222, 2222]);
+    expect(s.moves.at(-1)).toMatchObject({ move: "prove", step: 2222, defenderWon: false, by: "challenger" });
+    for (const m of s.moves) expect(m.gas).toBeGreaterThan(21_000);
     expect(s.disputeGas).toBe(s.moves.reduce((sum, m) => sum + m.gas, 0));
     expect(s.disputeWallMs).toBeGreaterThan(0);
-    // The fraud lost its claim bond (and paid gas); the challenger won it (minus gas).
+    // The claim bond is settled: half to the one winning challenger (with its own bond back), half burned.
+    const half = ethers.parseEther("0.5").toString();
+    expect(s.settlement).toEqual({ winners: 1, shareWei: half, burnedWei: half, challengeBondWei: half });
+    expect(s.burned).toBe(half);
+    // The fraud lost its claim bond (and paid gas); the challenger won its share (minus gas).
     expect(BigInt(s.balanceChange.fraud)).toBeLessThan(-ethers.parseEther("1"));
-    expect(BigInt(s.balanceChange.challenger)).toBeGreaterThan(ethers.parseEther("0.99"));
+    expect(BigInt(s.balanceChange.challenger)).toBeGreaterThan(ethers.parseEther("0.49"));
+    expect(BigInt(s.balanceChange.challenger)).toBeLessThan(ethers.parseEther("0.5"));
     expect(BigInt(s.balanceChange.honest)).toBeLessThan(0n);
     expect(BigInt(s.balanceChange.honest)).toBeGreaterThan(-ethers.parseEther("0.01"));
     const machine = new WasmMachine(mnist());

@@ -4,12 +4,10 @@
  * models directory, daemons as real `mlvm challenger` processes with their JSON log lines collected, and a TCP
  * proxy that can cut a daemon off from the node.
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { type Server, type Socket, createConnection, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ethers } from "ethers";
 import { type Chain, hardhatKey, openChain } from "../../challenger/chain.js";
 import { ClaimBook, type Lie } from "../../challenger/claim-book.js";
@@ -23,21 +21,12 @@ import { sendTx } from "../../challenger/revert.js";
 import { encodeModelFile } from "../../compiler/modelfile.js";
 import { loadArtifact } from "../../evm/artifacts.js";
 import { claimBookPath } from "../../cli/chain-options.js";
+import { type DaemonProcess, spawnDaemon, until } from "../../localchain/daemon-process.js";
 import { mnist, mnistInput } from "../helpers/models.js";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+export { until };
 
 export const E2E_PARAMS: ProtocolParams = { claimBond: ethers.parseEther("1"), challengeBond: ethers.parseEther("0.5"), window: 3600, clock: 600, splitBits: DEFAULT_PARAMS.splitBits };
-
-export const until = async <T>(what: string, seconds: number, check: () => T | undefined | false | Promise<T | undefined | false>): Promise<T> => {
-  const end = Date.now() + seconds * 1000;
-  for (;;) {
-    const value = await check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > end) throw new Error(`timed out after ${seconds} s waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 /** A fresh deployment on `rpc` with the MNIST model registered, and what a scenario needs around it. */
 export interface Scenario {
@@ -98,40 +87,11 @@ export async function digitConsumer(s: Scenario): Promise<ethers.Contract> {
 }
 
 /** A running `mlvm challenger` process and the JSON lines it logged. */
-export interface Daemon {
-  process: ChildProcess;
-  lines: Record<string, unknown>[];
-  exited: Promise<number | null>;
-  /** Waits for a log line matching `pred` (searching lines logged since index `from`). */
-  waitFor(what: string, pred: (line: Record<string, unknown>) => boolean, seconds?: number, from?: number): Promise<Record<string, unknown>>;
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
+export type Daemon = DaemonProcess;
 
+/** `mlvm challenger` for `account` on the scenario's deployment (through `rpc` if given). */
 export function startDaemon(s: Scenario, account: number, extra: string[] = [], rpc?: string): Daemon {
-  const args = [join(ROOT, "bin/mlvm.js"), "challenger", "--models", s.modelsDir, "--deployments", s.deployments, "--account", String(account), "--state-dir", s.stateDir, "--poll-ms", "100", "--json", ...(rpc ? ["--rpc", rpc] : []), ...extra];
-  const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
-  const lines: Record<string, unknown>[] = [];
-  let buffer = "";
-  let stderr = "";
-  child.stdout!.on("data", (chunk: Buffer) => {
-    buffer += chunk.toString();
-    const parts = buffer.split("\n");
-    buffer = parts.pop()!;
-    for (const line of parts) if (line.trim()) lines.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  return {
-    process: child,
-    lines,
-    exited,
-    waitFor: (what, pred, seconds = 60, from = 0) =>
-      until(`daemon ${account}: ${what}${stderr ? ` (stderr: ${stderr.trim().split("\n").at(-1)})` : ""}`, seconds, () => lines.slice(from).find(pred)),
-    async stop(signal = "SIGTERM") {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
-  };
+  return spawnDaemon({ deployments: s.deployments, modelsDir: s.modelsDir, stateDir: s.stateDir, account, extra, rpc });
 }
 
 /**

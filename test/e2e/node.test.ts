@@ -1,7 +1,8 @@
 /**
  * `mlvm node` and `mlvm deploy` against a real Hardhat node over JSON-RPC: the node comes up on 127.0.0.1, the
- * contracts are deployed and the deployments file points at them; `mlvm deploy` deploys again to the same chain;
- * SIGTERM stops the node (its port closes).
+ * contracts are deployed and the deployments file points at them, with their parameters; `mlvm deploy` deploys
+ * again to the same chain (with another claim bond, another split); a split outside 1–8 is refused before
+ * anything starts; SIGTERM stops the node (its port closes).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
@@ -39,13 +40,15 @@ afterAll(async () => {
 describe("mlvm node", () => {
   it("serves JSON-RPC on 127.0.0.1 with the contracts deployed where the deployments file says", async () => {
     const d: Deployments = readDeployments(file);
-    expect(d).toMatchObject({ abiVersion: 1, chainId: 31337, rpc: `http://127.0.0.1:${port}` });
-    expect(d.params.window).toBe(600);
+    expect(d).toMatchObject({ abiVersion: 2, chainId: 31337, rpc: `http://127.0.0.1:${port}` });
+    expect(d.params).toEqual({ claimBond: ethers.parseEther("1").toString(), challengeBond: ethers.parseEther("0.5").toString(), window: 600, clock: 1800, splitBits: 4 });
     const provider = new ethers.JsonRpcProvider(d.rpc, undefined, { cacheTimeout: -1, staticNetwork: ethers.Network.from(31337) });
     for (const address of Object.values(d.contracts)) expect((await provider.getCode(address)).length).toBeGreaterThan(1000);
     const oracle = new ethers.Contract(d.contracts.InferenceOracle, ["function game() view returns (address)", "function challengeWindow() view returns (uint64)"], provider);
     expect(await oracle.game()).toBe(d.contracts.BisectionGame);
     expect(await oracle.challengeWindow()).toBe(600n);
+    const game = new ethers.Contract(d.contracts.BisectionGame, ["function splitBits() view returns (uint8)"], provider);
+    expect(await game.splitBits()).toBe(4n);
   });
 
   it("mlvm deploy deploys to any chain by RPC URL and key", async () => {
@@ -57,6 +60,32 @@ describe("mlvm node", () => {
     expect(d.params.claimBond).toBe(ethers.parseEther("2").toString());
     expect(d.contracts.InferenceOracle).not.toBe(readDeployments(file).contracts.InferenceOracle);
     expect(JSON.parse(readFileSync(second, "utf8"))).toEqual(d);
+  });
+
+  it("--split-bits M is deployed, recorded in params.splitBits and printed", async () => {
+    const third = join(tmp, "third.json");
+    const out: string[] = [];
+    const code = await main(["deploy", "--rpc", `http://127.0.0.1:${port}`, "--key", HARDHAT_KEY_0, "--deployments", third, "--split-bits", "6"], { out: (l) => out.push(l), err: (l) => out.push(l) });
+    expect(code).toBe(0);
+    expect(out.at(-1)).toBe("  claim bond 1.0 ETH, challenge bond 0.5 ETH, window 3600 s, clock 1800 s, split bits 6 (a game round reveals 64 nodes)");
+    const d = readDeployments(third);
+    expect(d.params.splitBits).toBe(6);
+    const provider = new ethers.JsonRpcProvider(d.rpc, undefined, { cacheTimeout: -1, staticNetwork: ethers.Network.from(31337) });
+    const game = new ethers.Contract(d.contracts.BisectionGame, ["function splitBits() view returns (uint8)"], provider);
+    expect(await game.splitBits()).toBe(6n);
+    provider.destroy();
+  });
+
+  it("--split-bits outside 1–8 is one line and exit 2, before anything is deployed or started", async () => {
+    for (const [command, value] of [["deploy", "0"], ["deploy", "9"], ["node", "9"], ["node", "0"], ["deploy", "four"]]) {
+      const out: string[] = [];
+      const err: string[] = [];
+      const extra = command === "deploy" ? ["--rpc", `http://127.0.0.1:${port}`, "--key", HARDHAT_KEY_0, "--deployments", join(tmp, "never.json")] : ["--port", String(port), "--deployments", join(tmp, "never.json")];
+      expect(await main([command, ...extra, "--split-bits", value], { out: (l) => out.push(l), err: (l) => err.push(l) })).toBe(2);
+      expect(out).toEqual([]);
+      expect(err).toEqual([`mlvm ${command}: --split-bits must be a whole number from 1 to 8, got ${/^\d+$/.test(value) ? value : `"${value}"`}`]);
+    }
+    expect(existsSync(join(tmp, "never.json"))).toBe(false);
   });
 
   it("a bad key or an unreachable chain is one line and a non-zero exit", async () => {

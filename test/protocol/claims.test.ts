@@ -1,12 +1,14 @@
 /**
  * The claimant lies and loses, every time: a wrong output, one wrong state at a step of every kind (and at s0, at
- * the last steps and in the padding), a wrong step count, a reveal that does not open the disputed node, a final
- * state that is not the last leaf — and every malformed claim the oracle must refuse outright.
+ * the last steps and in the padding), a wrong step count, a reveal that does not open the disputed node (or opens
+ * it by the wrong number of levels), a final state that is not the last leaf — and every malformed claim the
+ * oracle must refuse outright. A lone challenger that wins gets its bond back and the unburned half of the claim
+ * bond; the other half is burned.
  */
 import { ethers } from "ethers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TraceTree } from "../../challenger/trace-tree.js";
-import { revealMove } from "../../challenger/moves.js";
+import { revealMove, roundsOf } from "../../challenger/moves.js";
 import { WasmMachine } from "../../interpreter/wasm/machine.js";
 import { toHex, taggedHash, TAG } from "../../vm/hash.js";
 import { decodeState, encodeState } from "../../vm/state.js";
@@ -15,14 +17,21 @@ import {
   CHALLENGE_BOND,
   CLAIM_BOND,
   CLOCK,
+  FINAL,
+  OPEN,
+  SPLIT_BITS,
+  VOID,
   WINDOW,
   advance,
+  chainTime,
   challengeClaim,
   deployProtocol,
+  deployWithModel,
   eventsIn,
+  expectBondInvariant,
   expectRevert,
-  expectedBalance,
   finalArgs,
+  descend,
   garbageLeaf,
   honestClaim,
   lyingClaim,
@@ -30,17 +39,14 @@ import {
   playGame,
   position,
   postClaim,
-  provider,
   requestInference,
+  revealedNodes,
   traceLeaves,
+  turnOf,
   treeWithLeaf,
   type ClaimView,
   type Deployment,
 } from "./harness.js";
-
-const VOID = 2n;
-const FINAL = 3n;
-const OPEN = 1n;
 
 const model = mnist();
 const input = mnistInput(8000);
@@ -51,6 +57,9 @@ const honest = honestClaim(trace);
 const otherTrace = new WasmMachine(model).trace(mnistInput(1));
 const modelId = model.meta.commitment;
 const m = modelStruct(model);
+const ROUNDS = roundsOf(trace.depth, SPLIT_BITS);
+/** What a lone challenger that wins is credited: its bond back and the unburned half of the claim bond. */
+const SOLE_WINNER_PAY = CHALLENGE_BOND + CLAIM_BOND / 2n;
 
 let d: Deployment;
 const proveGas = new Map<string, bigint>();
@@ -87,21 +96,29 @@ function claimFrom(signer: ethers.Signer, args: ReturnType<typeof claimArgs>, va
   return (d.oracle.connect(signer) as ethers.Contract).claim(...args, { value });
 }
 
-/** Posts `view`, challenges it with an honest challenger and plays the game; returns what happened. */
+/**
+ * Posts `view`, challenges it with an honest challenger and plays the game; returns what happened, with what the
+ * challenger was credited and what was burned meanwhile.
+ */
 async function disputeAndPlay(view: ClaimView, claimant = d.signers[1], challenger = d.signers[2]) {
   const requestId = await newRequest();
   const { claimId } = await postClaim(d, claimant, requestId, view, model);
   const challengerCredit = await d.oracle.credit(await challenger.getAddress());
+  const burnedBefore = await d.oracle.burned();
   const { gameId } = await challengeClaim(d, challenger, claimId);
   const gas = await playGame(d, gameId, { signer: claimant, tree: view.tree }, { signer: challenger, tree: honest.tree, trace });
+  // One choice a round; a reveal only where no earlier game (of this or another claim) revealed the node already.
+  expect(gas.filter((g) => g.move === "choose")).toHaveLength(ROUNDS);
+  expect(gas.filter((g) => g.move === "reveal").length).toBeLessThanOrEqual(ROUNDS);
   const proved = (await d.game.queryFilter(d.game.filters.Proved(gameId))).map((e) => (e as ethers.EventLog).args);
   const resolved = (await d.oracle.queryFilter(d.oracle.filters.GameResolved(claimId, gameId))).map((e) => (e as ethers.EventLog).args);
   const credited = (await d.oracle.credit(await challenger.getAddress())) - challengerCredit;
-  return { requestId, claimId, gameId, gas, proved, resolved, credited };
+  const burned = (await d.oracle.burned()) - burnedBefore;
+  return { requestId, claimId, gameId, gas, proved, resolved, credited, burned };
 }
 
 async function expectExactBalance() {
-  expect(await provider.getBalance(d.oracle.target)).toBe(await expectedBalance(d));
+  await expectBondInvariant(d);
 }
 
 /** The kind of step k (s_k → s_{k+1}) in the MNIST program, from the pre-state's pc. */
@@ -115,15 +132,20 @@ describe("a claim with a wrong output", () => {
   it("is challenged, loses its game, is void, and its request reopens for an honest claim that finalizes", async () => {
     const liar = lyingClaim(trace, N);
     const r = await disputeAndPlay(liar);
-    expect(r.gas.length).toBe(2 * 12 + 1);
+    expect(r.gas.length).toBe(2 * ROUNDS + 1); // the first game on d: every reveal is its own
     expect(r.proved).toHaveLength(1);
     expect(r.proved[0].step).toBe(BigInt(N)); // the HALT step s(N−1) → sN
     expect(r.proved[0].postState).toBe(toHex(trace.stateHash(N)));
     expect(r.proved[0].defenderWon).toBe(false);
     expect(r.resolved[0].defenderWon).toBe(false);
     expect((await d.oracle.getClaim(r.claimId)).status).toBe(VOID);
-    expect(r.credited).toBe(CLAIM_BOND + CHALLENGE_BOND);
+    expect(r.credited).toBe(SOLE_WINNER_PAY);
+    expect(r.burned).toBe(CLAIM_BOND / 2n);
     expect((await d.oracle.queryFilter(d.oracle.filters.ClaimVoided(r.claimId))).length).toBe(1);
+    const [settled] = await d.oracle.queryFilter(d.oracle.filters.ClaimSettled(r.claimId));
+    expect([...(settled as ethers.EventLog).args]).toEqual([r.claimId, 1n, CLAIM_BOND / 2n, CLAIM_BOND / 2n]);
+    // Paid at settlement: nothing left to collect.
+    await expectRevert(d.oracle.collectReward(r.claimId, await d.signers[2].getAddress()), "NoReward", d.oracle);
     const request = await d.oracle.getRequest(r.requestId);
     expect(request.liveAttempt).toBe(0n);
     expect(request.fulfilled).toBe(false);
@@ -153,7 +175,8 @@ describe("a claim with a wrong output", () => {
       expect(r.proved[0].step, `k = ${k}`).toBe(BigInt(k));
       expect(r.proved[0].defenderWon).toBe(false);
       expect((await d.oracle.getClaim(r.claimId)).status).toBe(VOID);
-      expect(r.credited).toBe(CLAIM_BOND + CHALLENGE_BOND);
+      expect(r.credited).toBe(SOLE_WINNER_PAY);
+      expect(r.burned).toBe(CLAIM_BOND / 2n);
       await expectExactBalance();
     }
   });
@@ -203,14 +226,14 @@ describe("a claim with one wrong state and an honest output loses", () => {
     it(`leaf ${L} (${label})`, async () => {
       if (L > 0) expect(label.startsWith(stepKind(L - 1))).toBe(true);
       const r = await disputeAndPlay(withTree(treeWithLeaf(trace, L)));
-      expect(r.gas.length).toBe(2 * 12 + 1);
       expect(r.proved).toHaveLength(1);
       expect(r.proved[0].step).toBe(BigInt(L));
       expect(r.proved[0].postState).toBe(toHex(trace.stateHash(L))); // the honest state the liar's leaf is not
       expect(r.proved[0].defenderWon).toBe(false);
       expect(r.resolved[0].defenderWon).toBe(false);
       expect((await d.oracle.getClaim(r.claimId)).status).toBe(VOID);
-      expect(r.credited).toBe(CLAIM_BOND + CHALLENGE_BOND);
+      expect(r.credited).toBe(SOLE_WINNER_PAY);
+      expect(r.burned).toBe(CLAIM_BOND / 2n);
       await expectExactBalance();
       const kind = L === 0 ? "s0" : stepKind(L - 1);
       const gas = r.gas.find((g) => g.move === "prove")!.gasUsed;
@@ -312,51 +335,67 @@ describe("a claim with a wrong step count is refused", () => {
 });
 
 describe("a reveal that does not open the disputed node", () => {
-  it("reverts ChildrenMismatch; the defender then runs out of clock and loses by timeout", async () => {
-    const requestId = await newRequest();
-    const claimant = d.signers[1];
-    const challenger = d.signers[2];
-    const { claimId } = await postClaim(d, claimant, requestId, honest, model);
-    const { gameId } = await challengeClaim(d, challenger, claimId);
-    const defenderGame = d.game.connect(claimant) as ethers.Contract;
-    const challengerGame = d.game.connect(challenger) as ethers.Contract;
+  it("reverts ChildrenMismatch or MoveMalformed, or opens it by levels no game asks for; the defender then runs out of clock and loses by timeout", async () => {
+    // A deployment of its own: on d, earlier games revealed the honest tree's nodes already.
+    const dep = await deployWithModel(model);
+    const { requestId } = await requestInference(dep, modelId, input);
+    const [claimant, challenger] = [dep.signers[1], dep.signers[2]];
+    const { claimId } = await postClaim(dep, claimant, requestId, honest, model);
+    const { gameId } = await challengeClaim(dep, challenger, claimId);
+    const defenderGame = dep.game.connect(claimant) as ethers.Contract;
+    const challengerGame = dep.game.connect(challenger) as ethers.Contract;
 
-    // Two honest levels, then children that do not hash to the node (swapped, from another tree, or made up).
-    for (let level = 0; level < 2; level++) {
-      const p = await position(d, gameId);
-      const { left, right } = revealMove(honest.tree, p);
-      await (await defenderGame.reveal(gameId, toHex(left), toHex(right))).wait();
-      await (await challengerGame.choose(gameId, toHex(left), toHex(right), level === 1)).wait();
-    }
-    const p = await position(d, gameId);
-    expect(p.depth).toBe(2);
-    const { left, right } = revealMove(honest.tree, p);
-    const other = revealMove(TraceTree.fromTrace(otherTrace), p);
-    await expectRevert(defenderGame.reveal(gameId, toHex(right), toHex(left)), "ChildrenMismatch", d.game);
-    await expectRevert(defenderGame.reveal(gameId, toHex(other.left), toHex(other.right)), "ChildrenMismatch", d.game);
-    await expectRevert(defenderGame.reveal(gameId, toHex(left), ethers.ZeroHash), "ChildrenMismatch", d.game);
-    expect((await position(d, gameId)).turn).toBe(0); // still the defender's move
+    // One honest round, then nodes that do not hash to the node (swapped, from another tree, or made up).
+    await descend(dep, gameId, { signer: claimant, tree: honest.tree }, { signer: challenger, pick: () => 9 }, SPLIT_BITS);
+    const p = await position(dep, gameId);
+    expect([p.depth, p.index, p.levels]).toEqual([SPLIT_BITS, 9, SPLIT_BITS]);
+    const r = revealMove(honest.tree, p);
+    const [node, nodes] = [toHex(r.node), r.nodes.map(toHex)];
+    const other = revealMove(TraceTree.fromTrace(otherTrace), p).nodes.map(toHex);
+    await expectRevert(defenderGame.reveal(node, p.levels, [nodes[1], nodes[0], ...nodes.slice(2)]), "ChildrenMismatch", dep.game);
+    await expectRevert(defenderGame.reveal(node, p.levels, [...nodes.slice(0, 15), nodes[14]]), "ChildrenMismatch", dep.game);
+    await expectRevert(defenderGame.reveal(node, p.levels, other), "ChildrenMismatch", dep.game);
+    await expectRevert(defenderGame.reveal(node, p.levels, [...nodes.slice(0, 15), ethers.ZeroHash]), "ChildrenMismatch", dep.game);
+    // Malformed counts: no levels, more levels than the split, or other than 2^levels nodes.
+    await expectRevert(defenderGame.reveal(node, 0, [node]), "MoveMalformed", dep.game);
+    await expectRevert(defenderGame.reveal(node, 0, []), "MoveMalformed", dep.game);
+    await expectRevert(defenderGame.reveal(node, SPLIT_BITS + 1, Array.from({ length: 2 ** (SPLIT_BITS + 1) }, () => ethers.ZeroHash)), "MoveMalformed", dep.game);
+    await expectRevert(defenderGame.reveal(node, p.levels, nodes.slice(0, 15)), "MoveMalformed", dep.game);
+    await expectRevert(defenderGame.reveal(node, p.levels, [...nodes, nodes[0]]), "MoveMalformed", dep.game);
+    await expectRevert(defenderGame.reveal(node, p.levels, nodes.slice(0, 8)), "MoveMalformed", dep.game);
+    // The node opened by fewer levels: a true reveal (it hashes), but not the one the game waits for.
+    const twoDown = Array.from({ length: 4 }, (_, k) => toHex(honest.tree.node(p.depth + 2, p.index * 4 + k)));
+    await (await defenderGame.reveal(node, 2, twoDown)).wait();
+    await expectRevert(defenderGame.reveal(node, 2, twoDown), "AlreadyRevealed", dep.game);
+    expect(turnOf(await position(dep, gameId), await chainTime()).defenderToMove).toBe(true); // still the defender's move
+    expect((await dep.game.status(gameId)).defenderToMove).toBe(true);
+    await expectRevert(challengerGame.choose(gameId, twoDown, 1), "NotYourTurn", dep.game);
 
-    // The same for the challenger's re-supplied pair.
-    await (await defenderGame.reveal(gameId, toHex(left), toHex(right))).wait();
-    await expectRevert(challengerGame.choose(gameId, toHex(right), toHex(left), false), "ChildrenMismatch", d.game);
-    await (await challengerGame.choose(gameId, toHex(left), toHex(right), false)).wait();
+    // The same for the challenger's re-supplied nodes, once the node is revealed.
+    await (await defenderGame.reveal(node, p.levels, nodes)).wait();
+    expect([...(await revealedNodes(dep, p.node, p.levels))!]).toEqual(nodes);
+    await expectRevert(challengerGame.choose(gameId, [nodes[1], nodes[0], ...nodes.slice(2)], 0), "ChildrenMismatch", dep.game);
+    await expectRevert(challengerGame.choose(gameId, other, 0), "ChildrenMismatch", dep.game);
+    await (await challengerGame.choose(gameId, nodes, 0)).wait();
 
     // The defender stalls, having only a mismatched reveal to give.
-    const q = await position(d, gameId);
+    const q = await position(dep, gameId);
     const next = revealMove(honest.tree, q);
-    await expectRevert(defenderGame.reveal(gameId, toHex(next.right), toHex(next.left)), "ChildrenMismatch", d.game);
-    await expectRevert(d.game.timeout(gameId), "ClockRunning", d.game);
+    await expectRevert(defenderGame.reveal(toHex(next.node), next.levels, [...next.nodes.slice(1), next.nodes[0]].map(toHex)), "ChildrenMismatch", dep.game);
+    await expectRevert(dep.game.timeout(gameId), "ClockRunning", dep.game);
     await advance(CLOCK + 1);
-    await expectRevert(defenderGame.reveal(gameId, toHex(next.left), toHex(next.right)), "ClockExpired", d.game);
-    const creditBefore = await d.oracle.credit(await challenger.getAddress());
-    const receipt = await (await (d.game.connect(d.signers[7]) as ethers.Contract).timeout(gameId)).wait();
-    expect(eventsIn(receipt, d.game, "TimedOut")[0].args.defenderWon).toBe(false);
-    expect((await d.oracle.getClaim(claimId)).status).toBe(VOID);
-    expect((await d.oracle.credit(await challenger.getAddress())) - creditBefore).toBe(CLAIM_BOND + CHALLENGE_BOND);
-    await expectRevert(d.game.timeout(gameId), "GameNotActive", d.game);
-    await expectRevert(defenderGame.reveal(gameId, toHex(next.left), toHex(next.right)), "GameNotActive", d.game);
-    await expectExactBalance();
+    const creditBefore = await dep.oracle.credit(await challenger.getAddress());
+    const receipt = await (await (dep.game.connect(dep.signers[7]) as ethers.Contract).timeout(gameId)).wait();
+    expect(eventsIn(receipt, dep.game, "TimedOut")[0].args.defenderWon).toBe(false);
+    expect((await dep.oracle.getClaim(claimId)).status).toBe(VOID);
+    expect((await dep.oracle.credit(await challenger.getAddress())) - creditBefore).toBe(SOLE_WINNER_PAY);
+    expect(await dep.oracle.burned()).toBe(CLAIM_BOND / 2n);
+    await expectRevert(dep.game.timeout(gameId), "GameNotActive", dep.game);
+    await expectRevert(challengerGame.choose(gameId, nodes, 0), "GameNotActive", dep.game);
+    // A reveal now is no move of any game: it is stored all the same (it may serve another game), and changes nothing.
+    await (await defenderGame.reveal(toHex(next.node), next.levels, next.nodes.map(toHex))).wait();
+    expect((await dep.game.game(gameId)).challengerWon).toBe(true);
+    await expectBondInvariant(dep);
   });
 });
 
@@ -415,8 +454,8 @@ describe("malformed claims and requests", () => {
     for (const variant of variants) {
       await expectRevert(claimFrom(d.signers[1], claimArgs(requestId, honest, { model: variant })), "ModelMismatch", d.oracle);
     }
-    // The owner is not part of the id: any owner field passes.
-    await (await claimFrom(d.signers[1], claimArgs(requestId, honest, { model: { ...m, owner: await d.signers[9].getAddress() } }))).wait();
+    // The registrant is not part of the id: any registrant field passes.
+    await (await claimFrom(d.signers[1], claimArgs(requestId, honest, { model: { ...m, registrant: await d.signers[9].getAddress() } }))).wait();
   });
 
   it("an output that sN's memory does not hold: OutputNotProven", async () => {

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { WasmMachine } from "../../interpreter/wasm/machine.js";
 import { decodeOutput } from "../../interpreter/run.js";
 import { mnist, mnistInput } from "../helpers/models.js";
-import { CHALLENGE_BOND, CLAIM_BOND, WINDOW, advance, deployProtocol, expectRevert, expectedBalance, finalArgs, honestClaim, inputLeaves, lyingClaim, modelStruct, playGame, postClaim, provider, SPLIT_BITS, type Deployment } from "./harness.js";
+import { CHALLENGE_BOND, CLAIM_BOND, WINDOW, advance, deployProtocol, expectBondInvariant, expectRevert, finalArgs, honestClaim, inputLeaves, lyingClaim, modelStruct, playGame, postClaim, SPLIT_BITS, type Deployment } from "./harness.js";
 
 const model = mnist();
 const input = mnistInput(8000);
@@ -39,6 +39,7 @@ describe("a dispute on the Hardhat network", () => {
     await (await d.oracle.finalize(claimId, modelStruct(model), ...finalArgs(honest, trace.steps))).wait();
     expect(await d.oracle.credit(await d.signers[1].getAddress())).toBe(CLAIM_BOND);
     expect(decodeOutput(model.program, trace.output).prediction).toBe(4); // PyTorch's first reference prediction too
+    await expectBondInvariant(d);
   });
 
   it("a claim with a wrong output is challenged and loses in ⌈12 / m⌉ rounds; the challenger gets its bond and the unburned half of the claim bond", async () => {
@@ -55,6 +56,6 @@ describe("a dispute on the Hardhat network", () => {
     expect((await d.oracle.getClaim(claimId)).status).toBe(2n); // Void
     expect(await d.oracle.credit(await d.signers[3].getAddress())).toBe(CLAIM_BOND / 2n + CHALLENGE_BOND);
     expect(await d.oracle.burned()).toBe(CLAIM_BOND / 2n);
-    expect(await provider.getBalance(d.oracle.target)).toBe(await expectedBalance(d));
+    await expectBondInvariant(d);
   });
 });
