@@ -28,7 +28,7 @@ import type { ClaimView } from "./claims.js";
 import type { Logger } from "./log.js";
 import type { ModelShelf, ShelvedModel } from "./models.js";
 import { eventsIn } from "./protocol.js";
-import { finalizeArgs, traceRequest, viewOfClaim } from "./proposer.js";
+import { FINALIZE_GAS, finalizeArgs, traceRequest, viewOfClaim } from "./proposer.js";
 import { type RequestInfo, claimFromEvent, findRequest, requestFromEvent } from "./requests.js";
 import { ContractRevertError } from "./revert.js";
 import { TraceTree } from "./trace-tree.js";
@@ -59,14 +59,6 @@ export interface AgentOptions {
 }
 
 const MAX_BACKOFF_MS = 4000;
-
-/**
- * finalize()'s gas limit, set rather than estimated: the oracle requires CALLBACK_GAS_NEEDED (~513,000) left before
- * a callback, and a node's estimator searching for the least gas that passes that check can overshoot the
- * per-transaction gas cap (EIP-7825, 16,777,216) and fail (Hardhat 2.29's does). ~130,000 of proof checks, the
- * callback's 500,000 and the rest fit with room.
- */
-const FINALIZE_GAS = 1_000_000n;
 
 export class Agent {
   private stopping = false;

@@ -11,7 +11,7 @@ import { type ClaimView, finalArgs, honestClaim, lyingClaim, modelFields } from 
 import type { ShelvedModel } from "./models.js";
 import { eventsIn } from "./protocol.js";
 import { type ClaimInfo, type RequestInfo, inputFromLeaves } from "./requests.js";
-import { sendTx } from "./revert.js";
+import { decodeRevert, sendTx } from "./revert.js";
 
 /** A lie that cannot be told: a step outside the trace. */
 export class LieError extends MlvmError {}
@@ -67,7 +67,24 @@ export function finalizeArgs(claimId: bigint, shelved: ShelvedModel, view: Claim
   return [claimId, modelFields(shelved.model), ...finalArgs(view, shelved.model.meta.steps)];
 }
 
-/** Finalizes a claim whose window has passed with no open game: returns the receipt. */
+/**
+ * finalize()'s gas limit, set rather than estimated: the oracle requires CALLBACK_GAS_NEEDED (~513,000) left before
+ * a callback, and a node's estimator searching for the least gas that passes that check can overshoot the
+ * per-transaction gas cap (EIP-7825, 16,777,216) and fail outright (Hardhat 2.29's does). The proofs' checks, the
+ * writes and the event take ~130,000 for MNIST; the rest is margin (unused gas is not paid for).
+ */
+export const FINALIZE_GAS = 1_000_000n;
+
+/**
+ * Finalizes a claim whose window has passed with no open game: a dry run at FINALIZE_GAS first, so that a revert
+ * (window open, games open) is reported by name and costs nothing, then the transaction. Returns the receipt.
+ */
 export async function finalizeClaim(chain: Chain, shelved: ShelvedModel, claimId: bigint, view: ClaimView) {
-  return sendTx(chain.oracle, "finalize", finalizeArgs(claimId, shelved, view));
+  const args = finalizeArgs(claimId, shelved, view);
+  try {
+    await chain.oracle.finalize.staticCall(...args, { gasLimit: FINALIZE_GAS });
+  } catch (error) {
+    throw decodeRevert(error, "finalize");
+  }
+  return sendTx(chain.oracle, "finalize", args, 0n, FINALIZE_GAS);
 }

@@ -78,12 +78,27 @@ export interface GameView extends Position {
   revealBlock: number;
 }
 
+/**
+ * BisectionGame.splitBits() is immutable: read once per contract object (not per address: a restarted local chain
+ * can hold another deployment, with another m, at the same address).
+ */
+const splitBitsOf = new WeakMap<ethers.Contract, Promise<number>>();
+export function splitBits(c: Pick<Contracts, "game">): Promise<number> {
+  let m = splitBitsOf.get(c.game);
+  if (!m) {
+    m = c.game.splitBits().then(Number);
+    m.catch(() => splitBitsOf.delete(c.game)); // a failed read (an RPC outage) is not remembered
+    splitBitsOf.set(c.game, m);
+  }
+  return m;
+}
+
 /** The game's position and clocks, and the reveal of its disputed node (two calls). */
 export async function position(c: Pick<Contracts, "game">, gameId: bigint): Promise<GameView> {
   const g = await c.game.game(gameId);
   const traceDepth = Number(g.traceDepth);
   const depth = Number(g.depth);
-  const levels = depth === traceDepth ? 0 : levelsAt(depth, traceDepth, Number(await c.game.splitBits()));
+  const levels = depth === traceDepth ? 0 : levelsAt(depth, traceDepth, await splitBits(c));
   const [revealedAt, revealBlock] = levels === 0 ? [0n, 0n] : ((await c.game.revealed(g.node, levels)) as [bigint, bigint]);
   return {
     depth,

@@ -58,9 +58,10 @@ export function decodeRevert(error: unknown, what: string): unknown {
  * Sends `contract.method(...args)` and waits for its receipt; a revert (at estimation, before anything is
  * spent) comes back as a ContractRevertError.
  */
-export async function sendTx(contract: ethers.Contract, method: string, args: unknown[], value?: bigint): Promise<ethers.TransactionReceipt> {
+export async function sendTx(contract: ethers.Contract, method: string, args: unknown[], value?: bigint, gasLimit?: bigint): Promise<ethers.TransactionReceipt> {
   try {
-    const tx = (await contract.getFunction(method)(...args, ...(value === undefined ? [] : [{ value }]))) as ethers.ContractTransactionResponse;
+    const overrides = { ...(value === undefined ? {} : { value }), ...(gasLimit === undefined ? {} : { gasLimit }) };
+    const tx = (await contract.getFunction(method)(...args, ...(Object.keys(overrides).length ? [overrides] : []))) as ethers.ContractTransactionResponse;
     const receipt = await tx.wait();
     if (!receipt) throw new Error(`${method}: no receipt`);
     return receipt;

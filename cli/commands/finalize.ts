@@ -1,9 +1,5 @@
 import { ethers } from "ethers";
-import type { Chain } from "../../challenger/chain.js";
-import type { ClaimView } from "../../challenger/claims.js";
-import type { ShelvedModel } from "../../challenger/models.js";
-import { finalizeArgs, finalizeClaim, viewOfClaim } from "../../challenger/proposer.js";
-import { decodeRevert } from "../../challenger/revert.js";
+import { finalizeClaim, viewOfClaim } from "../../challenger/proposer.js";
 import { eventsIn } from "../../challenger/protocol.js";
 import { findClaim, findRequest, outputFromLeaves, parseId, requestOfClaim } from "../../challenger/requests.js";
 import { decodeOutput } from "../../interpreter/run.js";
@@ -15,31 +11,6 @@ import { CHAIN_OPTIONS, MODEL_OPTIONS, checkModelOptions, claimBookOf, describeC
 /** A claim whose trace root neither the honest run nor this key's claim book reproduces. */
 export class ClaimNotReproducibleError extends MlvmError {}
 
-/**
- * Gas finalize() spends besides its callback's share: the claim's proofs in calldata and their checks, the
- * writes, the event. Measured at ~120k for MNIST; the rest is margin (unused gas is not paid for).
- */
-const FINALIZE_GAS_BESIDES_CALLBACK = 400_000n;
-
-/**
- * finalize() of a request with a callback, sent with a gas limit of its own: it must leave CALLBACK_GAS_NEEDED
- * before the call (else CallbackGasTooLow), a threshold that gas estimation cannot always find (Hardhat's
- * estimator probes past its per-transaction cap and fails outright). A dry run at that limit first, so that a
- * revert (window open, games open) is reported by name and costs nothing.
- */
-async function finalizeWithCallback(chain: Chain, shelved: ShelvedModel, claimId: bigint, view: ClaimView): Promise<ethers.TransactionReceipt> {
-  const gasLimit = ((await chain.oracle.CALLBACK_GAS_NEEDED()) as bigint) + FINALIZE_GAS_BESIDES_CALLBACK;
-  const args = finalizeArgs(claimId, shelved, view);
-  try {
-    await chain.oracle.finalize.staticCall(...args, { gasLimit });
-    const receipt = await (await chain.oracle.finalize(...args, { gasLimit })).wait();
-    if (!receipt) throw new Error("finalize: no receipt");
-    return receipt;
-  } catch (error) {
-    throw decodeRevert(error, "finalize");
-  }
-}
-
 export const finalizeCommand: Command = {
   name: "finalize",
   summary: "make a claim final once its challenge window has passed, delivering the output to the callback",
@@ -50,8 +21,8 @@ export const finalizeCommand: Command = {
     "rebuilt by re-running the request's input, or, for a claim this key made with a lie, from its claim book",
     "entry. Anyone may finalize an honest claim; the claimant's bond goes back to it. The window must have passed",
     "and no game may be open (the oracle reverts with ChallengeWindowOpen or GamesOpen otherwise). The callback",
-    "gets its full 500,000 gas: for a request with one, finalize is sent with CALLBACK_GAS_NEEDED + 400,000 gas",
-    "after a dry run (gas estimation cannot always find the oracle's threshold); unused gas is not paid for.",
+    "gets its full 500,000 gas: finalize is sent with a 1,000,000 gas limit after a dry run (gas estimation cannot",
+    "always find the oracle's threshold); unused gas is not paid for.",
     '--json prints {"claimId", "requestId", "callback", "callbackSucceeded", "output", "prediction", "gasUsed", "transactionHash"}.',
   ].join("\n"),
   async run(positionals, values, io) {
@@ -68,7 +39,7 @@ export const finalizeCommand: Command = {
         );
       }
       const hasCallback = request.callback !== ethers.ZeroAddress;
-      const receipt = hasCallback ? await finalizeWithCallback(chain, shelved, claimId, view) : await finalizeClaim(chain, shelved, claimId, view);
+      const receipt = await finalizeClaim(chain, shelved, claimId, view);
       const finalized = eventsIn(receipt, chain.oracle, "Finalized")[0];
       const callbackSucceeded = finalized.args.callbackSucceeded as boolean;
       const { program } = shelved.model;
