@@ -2,7 +2,7 @@
  * The daemon (`mlvm challenger`): one key's agent on one deployment. Each pass it
  *   1. settles the transaction it left in flight (tx-journal.ts),
  *   2. reads the oracle's events from its cursor up to head − confirmations (requests, claims, every challenge of
- *      every claim it knows, results, settlements, credits) into its state (agent-state.ts),
+ *      every claim it knows, results, settlements, credits) into its state (agent-events.ts, agent-state.ts),
  *   3. re-executes every new claim with the WASM machine and judges it by its trace root,
  *   4. challenges every wrong claim by another key inside its window, all in one challengeMany transaction
  *      (affordable ones first, earliest deadline first),
@@ -20,6 +20,7 @@ import { MlvmError } from "../vm/errors.js";
 import { toHex } from "../vm/hash.js";
 import { DEFAULT_GAS_BUDGET, batchGasLimit, estimateEach, reasonOfBytes } from "./agent-batch.js";
 import { type ClaimTrees, GameDesk } from "./agent-games.js";
+import { applyOracleEvent } from "./agent-events.js";
 import { roleOf } from "./agent-planner.js";
 import { type AgentStateData, AgentState, type ClaimRecord } from "./agent-state.js";
 import { type Chain, chainNow } from "./chain.js";
@@ -29,7 +30,7 @@ import type { Logger } from "./log.js";
 import type { ModelShelf, ShelvedModel } from "./models.js";
 import { eventsIn } from "./protocol.js";
 import { FINALIZE_GAS, finalizeArgs, traceRequest, viewOfClaim } from "./proposer.js";
-import { type RequestInfo, claimFromEvent, findRequest, requestFromEvent } from "./requests.js";
+import { type RequestInfo, findRequest } from "./requests.js";
 import { ContractRevertError } from "./revert.js";
 import { TraceTree } from "./trace-tree.js";
 import { StoppedError, TxDroppedError, TxRevertedError, TxSender } from "./tx-journal.js";
@@ -233,89 +234,7 @@ export class Agent {
     for (const log of logs) {
       if (log.address.toLowerCase() !== address) continue;
       const e = oracle.interface.parseLog(log);
-      if (e) this.handle(e, log.blockNumber);
-    }
-  }
-
-  /** Applies one oracle event to the state. Idempotent: receipts and scans may both deliver it. */
-  private handle(e: ethers.LogDescription, block: number): void {
-    const s = this.s;
-    switch (e.name) {
-      case "InferenceRequested": {
-        const r = requestFromEvent(e);
-        s.requests[r.requestId.toString()] ??= { modelId: r.modelId, initialState: r.initialState, leaves: r.leaves };
-        break;
-      }
-      case "Claimed": {
-        const c = claimFromEvent(e);
-        const id = c.claimId.toString();
-        if (s.claims[id]) break;
-        s.claims[id] = { requestId: c.requestId.toString(), claimant: c.claimant.toLowerCase(), traceRoot: c.traceRoot.toLowerCase(), deadline: c.deadline, status: "open" };
-        this.o.log("info", "claim-seen", { claim: id, request: c.requestId, claimant: c.claimant, own: c.claimant.toLowerCase() === this.me, deadline: c.deadline });
-        break;
-      }
-      case "Challenged": {
-        // Every challenge of every claim we know: we may defend the claim (ours, or one we judge valid, perhaps
-        // only later) or end the game once the claim is void.
-        const [claimId, gameId, challenger] = e.args as unknown as [bigint, bigint, string];
-        const id = claimId.toString();
-        const claim = s.claims[id];
-        if (!claim || s.games[gameId.toString()]) break;
-        const ours = challenger.toLowerCase() === this.me;
-        s.games[gameId.toString()] = { claimId: id, challenger: challenger.toLowerCase(), fromBlock: block };
-        if (ours) {
-          claim.challengeGame = gameId.toString();
-          s.totals.challenged++;
-        } else this.o.log("info", claim.claimant === this.me ? "defending" : "challenge-seen", { claim: claimId, game: gameId, challenger, verdict: claim.verdict });
-        // Our own challenge is logged by the transaction that sent it.
-        break;
-      }
-      case "GameResolved": {
-        const [claimId, gameId, defenderWon] = e.args as unknown as [bigint, bigint, boolean];
-        const game = s.games[gameId.toString()];
-        if (!game || game.defenderWon !== undefined) break;
-        game.defenderWon = defenderWon;
-        const claim = s.claims[game.claimId];
-        const role = roleOf(game, claim, this.me);
-        if (role === "bystander") break;
-        const own = claim.claimant === this.me;
-        const won = (role === "defender") === defenderWon;
-        if (role === "challenger" || own) s.totals[won ? "won" : "lost"]++;
-        else if (won) s.totals.defended++;
-        this.o.log(won ? "info" : "error", "game-over", { game: gameId, claim: claimId, role, ...(role === "defender" ? { own } : {}), result: won ? "won" : "lost" });
-        break;
-      }
-      case "ClaimVoided": {
-        const [claimId, , winner] = e.args as unknown as [bigint, bigint, string];
-        const claim = s.claims[claimId.toString()];
-        if (!claim || claim.status !== "open") break;
-        claim.status = "void";
-        this.o.log("info", "claim-void", { claim: claimId, request: claim.requestId, own: claim.claimant === this.me, winner, byUs: winner.toLowerCase() === this.me });
-        break;
-      }
-      case "ClaimSettled": {
-        const [claimId, winners, share, burned] = e.args as unknown as [bigint, bigint, bigint, bigint];
-        const claim = s.claims[claimId.toString()];
-        if (!claim || claim.settledWinners !== undefined) break;
-        claim.settledWinners = Number(winners);
-        const ourGame = claim.challengeGame === undefined ? undefined : s.games[claim.challengeGame];
-        // Settlement pays the sole winner at once only if its win ended the last game: gameOfChallenger says.
-        if (ourGame?.defenderWon === false) claim.rewardToCheck = true;
-        this.o.log("info", "claim-settled", { claim: claimId, winners, shareWei: share, burnedWei: burned, ours: ourGame?.defenderWon === false });
-        break;
-      }
-      case "Finalized": {
-        const claimId = (e.args[0] as bigint).toString();
-        const claim = s.claims[claimId];
-        if (!claim || claim.status !== "open") break;
-        claim.status = "final";
-        this.o.log("info", "claim-final", { claim: claimId, request: claim.requestId, own: claim.claimant === this.me });
-        break;
-      }
-      case "Credited": {
-        if ((e.args[0] as string).toLowerCase() === this.me) s.creditDue = true;
-        break;
-      }
+      if (e) applyOracleEvent(this.s, e, log.blockNumber, this.me, this.o.log);
     }
   }
 
