@@ -51,7 +51,7 @@ describe("a dispute on the Hardhat network", () => {
     const gameId = receipt.logs.map((l: ethers.Log) => d.oracle.interface.parseLog(l)).find((e: ethers.LogDescription | null) => e?.name === "Challenged")!.args.gameId as bigint;
     const gas = await playGame(d, gameId, { signer: d.signers[2], tree: liar.tree }, { signer: d.signers[3], tree: honest.tree, trace });
     expect(gas.length).toBe(2 * Math.ceil(12 / SPLIT_BITS) + 1);
-    console.log(gas.map((g) => `${g.move} ${g.gasUsed}`).join(", "));
+    console.log(`the dispute's moves, gas: ${gas.map((g) => `${g.move} ${g.gasUsed}`).join(", ")}`);
     for (const move of gas.filter((g) => g.move !== "prove")) expect(move.gasUsed).toBeLessThanOrEqual(120_000n);
     expect((await d.oracle.getClaim(claimId)).status).toBe(2n); // Void
     expect(await d.oracle.credit(await d.signers[3].getAddress())).toBe(CLAIM_BOND / 2n + CHALLENGE_BOND);
