@@ -14,7 +14,7 @@ import { type Intent, type Role, intentFor, roleOf } from "./agent-planner.js";
 import type { AgentStateData, ClaimRecord, GameRecord } from "./agent-state.js";
 import type { Chain } from "./chain.js";
 import type { Logger, LogFields } from "./log.js";
-import { chooseMove, disputedSteps, revealMove, roundAt, roundsOf } from "./moves.js";
+import { childIndex, chooseMove, disputedSteps, revealMove, roundAt, roundsOf } from "./moves.js";
 import { type GameView, clockLeft, position, proveArgs, revealedNodes } from "./protocol.js";
 import { ContractRevertError } from "./revert.js";
 import type { TraceTree } from "./trace-tree.js";
@@ -185,7 +185,7 @@ export class GameDesk {
         this.revealed.set(key, nodes);
       }
       const pick = chooseMove(trees.honest(), p, nodes);
-      const next = disputedSteps(p.depth + p.levels, p.index * 2 ** p.levels + pick, p.traceDepth, trees.steps);
+      const next = disputedSteps(p.depth + p.levels, childIndex(p, pick), p.traceDepth, trees.steps);
       return { ...base, data: game.interface.encodeFunctionData("choose", [BigInt(id), nodes, pick]), fields: { ...round, pick, next, left: round.rounds - round.round } };
     }
     // prove: the challenger's, or the defender's of an honest claim (the step from the agreed state checks out).

@@ -41,10 +41,14 @@ export function disputedSteps(depth: number, index: number, traceDepth: number, 
   return [Math.min(index * width, steps), Math.min((index + 1) * width - 1, steps)];
 }
 
+/** The index, at depth p.depth + p.levels, of the k-th node the disputed node reveals (BisectionGame.choose's rule). */
+export function childIndex(p: Position, k: number): number {
+  return p.index * 2 ** p.levels + k;
+}
+
 /** The reveal of the disputed node: its 2^levels descendants in `tree`, left to right. */
 export function revealMove(tree: TraceTree, p: Position): { node: Uint8Array; levels: number; nodes: Uint8Array[] } {
-  const width = 2 ** p.levels;
-  const nodes = Array.from({ length: width }, (_, k) => tree.node(p.depth + p.levels, p.index * width + k));
+  const nodes = Array.from({ length: 2 ** p.levels }, (_, k) => tree.node(p.depth + p.levels, childIndex(p, k)));
   return { node: tree.node(p.depth, p.index), levels: p.levels, nodes };
 }
 
@@ -54,12 +58,11 @@ export function revealMove(tree: TraceTree, p: Position): { node: Uint8Array; le
  * always finds one; if none differs, the node was not wrong and the last is returned (a losing choice).
  */
 export function chooseMove(tree: TraceTree, p: Position, revealed: readonly (Uint8Array | string)[]): number {
-  const width = revealed.length;
-  for (let k = 0; k < width; k++) {
+  for (let k = 0; k < revealed.length; k++) {
     const theirs = typeof revealed[k] === "string" ? (revealed[k] as string).toLowerCase() : toHex(revealed[k] as Uint8Array);
-    if (theirs !== toHex(tree.node(p.depth + p.levels, p.index * width + k))) return k;
+    if (theirs !== toHex(tree.node(p.depth + p.levels, childIndex(p, k)))) return k;
   }
-  return width - 1;
+  return revealed.length - 1;
 }
 
 export interface ProofMove {

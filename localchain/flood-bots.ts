@@ -11,7 +11,7 @@
  */
 import type { ethers } from "ethers";
 import { DEFAULT_GAS_BUDGET, batchGasLimit, estimateEach, packUrgentFirst } from "../challenger/agent-batch.js";
-import { revealMove } from "../challenger/moves.js";
+import { revealMove, roundsOf } from "../challenger/moves.js";
 import { type GameView, position, revealedNodes, turnOf } from "../challenger/protocol.js";
 import type { TraceTree } from "../challenger/trace-tree.js";
 import { toHex } from "../vm/hash.js";
@@ -131,7 +131,7 @@ export function challengers(stage: Stage, attacks: Attack[], splitBits: number) 
         s.wake = { node: p.node };
         continue;
       }
-      const movesLeft = (p.levels === 0 ? 0 : Math.ceil((p.traceDepth - p.depth) / splitBits)) + 1;
+      const movesLeft = roundsOf(p.traceDepth - p.depth, splitBits) + 1; // the choices left, and the proof
       const slack = t.left - t.used - movesLeft * a.reservePerMove;
       if (slack > 0) {
         s.wake = { at: next + slack };

@@ -57,6 +57,22 @@ function keepLog(o: FloodOptions, lines: readonly Record<string, unknown>[]): vo
   if (o.logFile) writeFileSync(o.logFile, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
 }
 
+/**
+ * Runs a scenario on a fresh stage: `run` gets the stage, the scenario's start (for totalWallMs) and `watch`, which
+ * names the honest daemon whose log lines are kept (o.logFile); the stage is closed however the scenario ends.
+ */
+async function onStage<T>(o: FloodOptions, run: (stage: Stage, began: number, watch: (lines: Record<string, unknown>[]) => void) => Promise<T>): Promise<T> {
+  const began = performance.now();
+  const stage = await openStage();
+  let logged: Record<string, unknown>[] = [];
+  try {
+    return await run(stage, began, (lines) => (logged = lines));
+  } finally {
+    keepLog(o, logged);
+    await stage.close();
+  }
+}
+
 export interface FloodFigures {
   scenario: string;
   games: number;
@@ -101,12 +117,9 @@ export interface LiesResult {
 }
 
 export async function floodOfLies(o: FloodOptions = {}): Promise<LiesResult> {
-  const began = performance.now();
   const n = o.count ?? 64;
   const say = o.say ?? (() => {});
-  const stage = await openStage();
-  let logged: Record<string, unknown>[] = [];
-  try {
+  return onStage(o, async (stage, began, watch) => {
     const { oracle } = stage.owner;
     const model = stage.shelved.model;
     const N = model.meta.steps;
@@ -118,7 +131,7 @@ export async function floodOfLies(o: FloodOptions = {}): Promise<LiesResult> {
     say(`${n} liars funded, ${n} requests made, ${n} lying claims built`);
 
     const honest = stage.daemon({ account: HONEST, name: "honest challenger" });
-    logged = honest.lines;
+    watch(honest.lines);
     const started = await honest.waitFor("start", (l) => l.event === "start", 90);
     const honestAddress = started.address as string;
     const honestBefore = await stage.provider.getBalance(honestAddress);
@@ -181,10 +194,7 @@ export async function floodOfLies(o: FloodOptions = {}): Promise<LiesResult> {
       honestBefore,
       honestAfter,
     };
-  } finally {
-    keepLog(o, logged);
-    await stage.close();
-  }
+  });
 }
 
 // ——— 2. a flood of challenges ———
@@ -210,12 +220,9 @@ export interface ChallengesResult {
 
 /** 64 challenges of one honest claim, from `keys` = 1 key (one game, the rest turned away) or from 64 keys. */
 export async function floodOfChallenges(o: FloodOptions & { keys: "one" | "many" }): Promise<ChallengesResult> {
-  const began = performance.now();
   const n = o.count ?? 64;
   const say = o.say ?? (() => {});
-  const stage = await openStage();
-  let logged: Record<string, unknown>[] = [];
-  try {
+  return onStage(o, async (stage, began, watch) => {
     const { oracle } = stage.owner;
     const bond = DEFAULT_PARAMS.challengeBond;
     const N = stage.shelved.model.meta.steps;
@@ -231,7 +238,7 @@ export async function floodOfChallenges(o: FloodOptions & { keys: "one" | "many"
     say(`honest claim ${claimId}; ${keys.length} attacking key(s)`);
 
     const defender = stage.daemon({ account: CLAIMANT, extra: ["--defend-only"], name: "claimant" });
-    logged = defender.lines;
+    watch(defender.lines);
     await defender.waitFor("start", (l) => l.event === "start", 90);
     await stage.mine(o.blockMs ?? BLOCK_MS);
     const floodBegan = performance.now();
@@ -296,10 +303,7 @@ export async function floodOfChallenges(o: FloodOptions & { keys: "one" | "many"
       bond,
       claimantGain: (await stage.provider.getBalance(claimant.address)) - claimantBefore,
     };
-  } finally {
-    keepLog(o, logged);
-    await stage.close();
-  }
+  });
 }
 
 // ——— 3. a liar and its accomplice ———
@@ -344,23 +348,20 @@ function twoPathLie(stage: Stage, image: number, k: number) {
 }
 
 export async function liarAndAccomplice(o: FloodOptions = {}): Promise<AccompliceResult> {
-  const began = performance.now();
   const say = o.say ?? (() => {});
-  const stage = await openStage();
-  let logged: Record<string, unknown>[] = [];
-  try {
+  return onStage(o, async (stage, began, watch) => {
     const { oracle } = stage.owner;
     const m = DEFAULT_PARAMS.splitBits;
     const N = stage.shelved.model.meta.steps;
     const image = Math.floor(Math.random() * 100);
     const [requestId] = await requestImages(await stage.chain(REQUESTER), stage.shelved, [image]);
-    const subtree = 2 ** (12 - m); // leaves under a node the first round discloses
+    const subtree = 2 ** (Math.ceil(Math.log2(N + 1)) - m); // leaves under a node the first round discloses (trace depth D − m)
     const k = subtree * (1 + Math.floor(Math.random() * Math.floor((N - 1) / subtree - 1))) - 1;
     const lie = twoPathLie(stage, image, k);
     const liar = await stage.chain(LIAR);
     const accomplice = await stage.chain(ACCOMPLICE);
     const honest = stage.daemon({ account: HONEST, name: "honest challenger" });
-    logged = honest.lines;
+    watch(honest.lines);
     const honestAddress = ((await honest.waitFor("start", (l) => l.event === "start", 90)).address as string).toLowerCase();
     const balances = () => Promise.all([liar.address, accomplice.address, honestAddress].map((a) => stage.provider.getBalance(a)));
     const [liarBefore, accompliceBefore, honestBefore] = await balances();
@@ -425,8 +426,5 @@ export async function liarAndAccomplice(o: FloodOptions = {}): Promise<Accomplic
       liarFees,
       claimBond: DEFAULT_PARAMS.claimBond,
     };
-  } finally {
-    keepLog(o, logged);
-    await stage.close();
-  }
+  });
 }
