@@ -76,12 +76,15 @@ export class Agent {
   /** The balance at which the last challenge could not be paid for. */
   private poorAt: bigint | undefined;
   private lastStatus = 0;
+  /** Blocks per eth_getLogs: --log-chunk, halved whenever the provider refuses a range (scan()). */
+  private logChunk: number;
 
   private constructor(
     private readonly o: AgentOptions,
     private readonly state: AgentState,
     splitBits: number,
   ) {
+    this.logChunk = o.logChunk ?? 2000;
     this.sender = new TxSender(o.chain.wallet, { pending: () => this.s.pending, setPending: (tx) => ((this.s.pending = tx), this.state.save()) }, () => this.stopping, Math.min(o.pollMs, 100));
     this.desk = new GameDesk({
       chain: o.chain,
@@ -212,13 +215,28 @@ export class Agent {
 
   // ——— events ———
 
+  /**
+   * Reads the oracle's events in [from, to], `chunk` blocks per eth_getLogs. A provider that refuses a range as too
+   * large (hosted RPCs cap it: 10,000, 2,000, 1,024 blocks) gets half of it next, said in one line; the smaller
+   * chunk is kept for later passes. Any other failure aborts the pass as before (retried with back-off).
+   */
   private async scan(from: number, to: number): Promise<void> {
-    const chunk = this.o.logChunk ?? 2000;
-    for (let start = from; start <= to; start += chunk) {
-      const end = Math.min(to, start + chunk - 1);
-      this.handleLogs(await this.o.chain.provider.getLogs({ address: this.o.chain.oracle.target as string, fromBlock: start, toBlock: end }));
+    let start = from;
+    while (start <= to) {
+      const end = Math.min(to, start + this.logChunk - 1);
+      let logs: ethers.Log[];
+      try {
+        logs = await this.o.chain.provider.getLogs({ address: this.o.chain.oracle.target as string, fromBlock: start, toBlock: end });
+      } catch (error) {
+        if (this.logChunk === 1 || !isRangeRefusal(error)) throw error;
+        this.logChunk = Math.ceil(this.logChunk / 2);
+        this.o.log("warn", "log-range-refused", { from: start, to: end, blocks: end - start + 1, nextChunk: this.logChunk, error: oneLine(error) });
+        continue;
+      }
+      this.handleLogs(logs);
       this.s.cursor = end;
       this.state.save();
+      start = end + 1;
     }
   }
 
@@ -558,6 +576,18 @@ export class Agent {
   snapshot(): AgentStateData {
     return structuredClone(this.s);
   }
+}
+
+/**
+ * A provider's refusal of an eth_getLogs range as too large or too many results (a JSON-RPC error answered by the
+ * node, not a transport failure): e.g. "query exceeds max block range 1000", "block range is too wide", "query
+ * returned more than 10000 results", "Log response size exceeded".
+ */
+export function isRangeRefusal(error: unknown): boolean {
+  const e = error as { code?: string; error?: { message?: unknown }; info?: { error?: { message?: unknown } }; message?: unknown };
+  const answered = [e.error?.message, e.info?.error?.message].find((m) => typeof m === "string") as string | undefined;
+  if (answered === undefined && e.code !== "UNKNOWN_ERROR" && e.code !== "SERVER_ERROR") return false;
+  return /range|too (many|large|wide|big)|more than|exceed|limit/i.test(answered ?? String(e.message));
 }
 
 function oneLine(error: unknown): string {
