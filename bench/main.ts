@@ -12,6 +12,8 @@
  *                reveal and choice, the proof
  *   split        the same dispute for m = 1 … 6, lying from steps 1, 1750 and 3503: rounds and gas per move kind
  *   wall         the same dispute's wall time on a local Hardhat node, played by the daemons (mlvm demo)
+ *   catch-up     a daemon started 10,000 blocks (5 claims) behind the head, through a 1,000-block eth_getLogs cap
+ *                and uncapped: the time from its start to its verdict on the last claim (catch-up.ts)
  *   flood        localchain/flood.ts's scenarios: 64 lies in one block, 64 challenges of an honest claim (one key,
  *                64 keys), a liar with an accomplice; each against one real honest daemon
  *   scale        random MLPs of ~10k to ~4M parameters, each in its own process
@@ -31,6 +33,8 @@
  *   split.cheapest                 the m with the lowest maxDispute
  *   split.defaultSplitBits         DEFAULT_PARAMS.splitBits, for comparison with split.cheapest
  *   disputeWall.splitBits          m of the demo's deployment (disputeWall.runs[].rounds: the demo's rounds)
+ *   catchUp                        blocks, cap, claims, and capped / uncapped: {catchUpMs, startupMs, getLogs,
+ *                                  refused (null uncapped), chunks (the chunk sizes its refusals announced)}
  *   flood                          null when skipped (--quick, --no-flood); else scenarios[], one per scenario:
  *                                  scenario (its name), games, blocksToResolve, honestMovesPerBlock {max, mean,
  *                                  blocks, moves}, distinctReveals, leastClockLeft and clock (seconds), wallMs,
@@ -51,6 +55,7 @@ import { WasmMachine } from "../interpreter/wasm/machine.js";
 import { DEFAULT_PARAMS } from "../challenger/deployments.js";
 import { bigintsAsStrings } from "../challenger/log.js";
 import { benchDispute } from "./dispute.js";
+import { benchCatchUp, catchUpLine } from "./catch-up.js";
 import { benchDisputeWall } from "./dispute-wall.js";
 import { type FloodBench, benchFlood } from "./flood.js";
 import { benchGas } from "./gas.js";
@@ -135,6 +140,10 @@ export async function main(argv: string[]): Promise<void> {
   for (const r of wall.runs) log(`  lie from step ${String(r.lieAtStep).padStart(4)}: ${(r.wallMs / 1000).toFixed(2)} s, ${r.rounds} rounds (m = ${wall.splitBits}), ${r.gas.toLocaleString("en-US")} gas (challenge + moves + proof)`);
   log(`  median ${(wall.medianMs / 1000).toFixed(2)} s, max ${(wall.maxMs / 1000).toFixed(2)} s   (target ≤ 10 s; opML reports ~2 minutes)`);
 
+  log("\nA daemon catching up with a deployment it has never read (mlvm challenger, a local Hardhat node, claims spread over the blocks)");
+  const catchUp = await benchCatchUp(model, inputs.slice(0, 5));
+  log(`  ${catchUpLine(catchUp)}`);
+
   // The flood scenarios take minutes each (real daemons, a block every 250 ms, games played to their clocks):
   // on in the full run, off with --quick unless --flood asks for them (--no-flood skips them in a full run).
   let flood: FloodBench | null = null;
@@ -161,6 +170,6 @@ export async function main(argv: string[]): Promise<void> {
   }
 
   if (json) {
-    console.log(JSON.stringify({ node: process.version, model: "mnist-mlp 784-128-64-10", parameters: model.meta.parameters, steps: model.meta.steps, keccak, mnistInference: inference, trace, merkle, gas, dispute, split, disputeWall: wall, flood, scale: scale ?? null }, bigintsAsStrings, 2));
+    console.log(JSON.stringify({ node: process.version, model: "mnist-mlp 784-128-64-10", parameters: model.meta.parameters, steps: model.meta.steps, keccak, mnistInference: inference, trace, merkle, gas, dispute, split, disputeWall: wall, catchUp, flood, scale: scale ?? null }, bigintsAsStrings, 2));
   }
 }

@@ -1,7 +1,8 @@
 /**
  * How the daemon's state follows the oracle: each event (from a scan of the chain or from one of its own
  * receipts) applied to the state file's records, and said in the log when it is news. Idempotent: receipts and
- * scans may both deliver an event.
+ * scans may both deliver an event. Every change records the block of the event that made it, which is what
+ * agent-reorg.ts undoes when that block is dropped.
  */
 import type { ethers } from "ethers";
 import type { AgentStateData } from "./agent-state.js";
@@ -9,19 +10,28 @@ import { roleOf } from "./agent-planner.js";
 import type { Logger } from "./log.js";
 import { claimFromEvent, requestFromEvent } from "./requests.js";
 
-/** Applies one InferenceOracle event, emitted in `block`, to the state of the daemon of key `me` (lower case). */
-export function applyOracleEvent(s: AgentStateData, e: ethers.LogDescription, block: number, me: string, log: Logger): void {
+export interface EventContext {
+  /** This key's address, lower case. */
+  me: string;
+  log: Logger;
+  /** Whether the daemon holds the model with this id: requests on other models are not kept (spam costs nothing). */
+  holds(modelId: string): boolean;
+}
+
+/** Applies one InferenceOracle event, emitted in `block`, to the daemon's state. */
+export function applyOracleEvent(s: AgentStateData, e: ethers.LogDescription, block: number, ctx: EventContext): void {
+  const { me, log } = ctx;
   switch (e.name) {
     case "InferenceRequested": {
       const r = requestFromEvent(e);
-      s.requests[r.requestId.toString()] ??= { modelId: r.modelId, initialState: r.initialState, leaves: r.leaves };
+      if (ctx.holds(r.modelId)) s.requests[r.requestId.toString()] ??= block;
       break;
     }
     case "Claimed": {
       const c = claimFromEvent(e);
       const id = c.claimId.toString();
       if (s.claims[id]) break;
-      s.claims[id] = { requestId: c.requestId.toString(), claimant: c.claimant.toLowerCase(), traceRoot: c.traceRoot.toLowerCase(), deadline: c.deadline, status: "open" };
+      s.claims[id] = { requestId: c.requestId.toString(), block, claimant: c.claimant.toLowerCase(), traceRoot: c.traceRoot.toLowerCase(), deadline: c.deadline, status: "open" };
       log("info", "claim-seen", { claim: id, request: c.requestId, claimant: c.claimant, own: c.claimant.toLowerCase() === me, deadline: c.deadline });
       break;
     }
@@ -46,13 +56,15 @@ export function applyOracleEvent(s: AgentStateData, e: ethers.LogDescription, bl
       const game = s.games[gameId.toString()];
       if (!game || game.defenderWon !== undefined) break;
       game.defenderWon = defenderWon;
+      game.endBlock = block;
       const claim = s.claims[game.claimId];
       const role = roleOf(game, claim, me);
       if (role === "bystander") break;
       const own = claim.claimant === me;
       const won = (role === "defender") === defenderWon;
-      if (role === "challenger" || own) s.totals[won ? "won" : "lost"]++;
-      else if (won) s.totals.defended++;
+      if (role === "challenger" || own) game.counted = won ? "won" : "lost";
+      else if (won) game.counted = "defended";
+      if (game.counted) s.totals[game.counted]++;
       log(won ? "info" : "error", "game-over", { game: gameId, claim: claimId, role, ...(role === "defender" ? { own } : {}), result: won ? "won" : "lost" });
       break;
     }
@@ -61,6 +73,7 @@ export function applyOracleEvent(s: AgentStateData, e: ethers.LogDescription, bl
       const claim = s.claims[claimId.toString()];
       if (!claim || claim.status !== "open") break;
       claim.status = "void";
+      claim.statusBlock = block;
       log("info", "claim-void", { claim: claimId, request: claim.requestId, own: claim.claimant === me, winner, byUs: winner.toLowerCase() === me });
       break;
     }
@@ -69,6 +82,7 @@ export function applyOracleEvent(s: AgentStateData, e: ethers.LogDescription, bl
       const claim = s.claims[claimId.toString()];
       if (!claim || claim.settledWinners !== undefined) break;
       claim.settledWinners = Number(winners);
+      claim.settledBlock = block;
       const ourGame = claim.challengeGame === undefined ? undefined : s.games[claim.challengeGame];
       // Settlement pays the sole winner at once only if its win ended the last game: gameOfChallenger says.
       if (ourGame?.defenderWon === false) claim.rewardToCheck = true;
@@ -80,6 +94,7 @@ export function applyOracleEvent(s: AgentStateData, e: ethers.LogDescription, bl
       const claim = s.claims[claimId];
       if (!claim || claim.status !== "open") break;
       claim.status = "final";
+      claim.statusBlock = block;
       log("info", "claim-final", { claim: claimId, request: claim.requestId, own: claim.claimant === me });
       break;
     }

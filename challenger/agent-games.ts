@@ -2,23 +2,24 @@
  * The daemon's moves in every game, one transaction per pass: it reads the position of every open game it knows
  * (once per block), decides each move (agent-planner.ts), builds it from the trees it holds — a reveal once per
  * (node, levels) however many games wait on it —, estimates each alone, and sends the most urgent ones, up to the
- * gas budget, as one BisectionGame.multicall (agent-batch.ts). Each landed move gets its own log line (game,
- * claim, role, round, disputed steps, clock left at inclusion); each inner call that failed, a warning; and the
- * batch a line with its block and number of moves, so moves per block can be read from the log.
+ * gas budget, as one BisectionGame.multicall (agent-batch.ts) through the key's pipeline, without waiting for it to
+ * be mined: each move carries a tag ("reveal:<node>:<levels>", "choose:<game>:<depth>", …) and a move whose tag is
+ * in flight is not planned again. Each landed move gets its own log line (game, claim, role, round, disputed
+ * steps, clock left at inclusion); each inner call that failed, a warning; and the batch a line with its block and
+ * number of moves, so moves per block can be read from the log.
  */
 import type { ethers } from "ethers";
 import type { Trace } from "../interpreter/wasm/machine.js";
 import { toHex } from "../vm/hash.js";
 import { batchGasLimit, estimateEach, failedCalls, packUrgentFirst } from "./agent-batch.js";
 import { type Intent, type Role, intentFor, roleOf } from "./agent-planner.js";
+import type { Call, OnMined } from "./agent-sender.js";
 import type { AgentStateData, ClaimRecord, GameRecord } from "./agent-state.js";
 import type { Chain } from "./chain.js";
 import type { Logger, LogFields } from "./log.js";
 import { childIndex, chooseMove, disputedSteps, revealMove, roundAt, roundsOf } from "./moves.js";
 import { type GameView, clockLeft, position, proveArgs, revealedNodes } from "./protocol.js";
-import { ContractRevertError } from "./revert.js";
 import type { TraceTree } from "./trace-tree.js";
-import { TxDroppedError, TxRevertedError, type TxSender } from "./tx-journal.js";
 
 /** What the daemon holds for a claim's request: built lazily, since a tree costs tens of milliseconds. */
 export interface ClaimTrees {
@@ -37,15 +38,30 @@ export interface DeskContext {
   me: string;
   state(): AgentStateData;
   log: Logger;
-  sender: TxSender;
+  /** Hands a checked call to the key's pipeline; false if it could not take it (full, or refused for funds). */
+  submit(call: Call, what: string, tags: string[], head: ethers.Block, onMined: OnMined): Promise<boolean>;
+  /** The tags of the moves in flight. */
+  busy(): Set<string>;
+  /** Whether the pipeline can take another transaction. */
+  hasRoom(): boolean;
   gasBudget: bigint;
   splitBits: number;
   /** The trees of a claim's request; undefined when the model is not held (the agent reports it). */
   trees(claimId: string): Promise<ClaimTrees | undefined>;
   /** Reports once that a claim cannot be acted on. */
   stuck(claimId: string, reason: string): void;
-  /** Applies the oracle's events in a receipt to the state. */
-  afterReceipt(receipt: ethers.TransactionReceipt): void;
+}
+
+/** What a move does, as the pipeline's tag: two moves with one tag are the same move (a reveal serves many games). */
+export function moveTag(intent: Intent, gameId: string, p: GameView): string {
+  switch (intent.move) {
+    case "reveal":
+      return `reveal:${p.node}:${p.levels}`;
+    case "choose":
+      return `choose:${gameId}:${p.depth}`;
+    default:
+      return `${intent.move}:${gameId}`;
+  }
 }
 
 interface Move {
@@ -94,7 +110,7 @@ export class GameDesk {
     if (head.number > this.seenBlock) {
       if (this.views.size > 0 && this.seenBlock >= 0 && head.number - this.seenBlock <= 1000) {
         const game = chain.game;
-        for (const log of await chain.provider.getLogs({ address: game.target as string, fromBlock: this.seenBlock + 1, toBlock: head.number })) {
+        for (const log of await chain.logs.all({ address: game.target as string }, this.seenBlock + 1, head.number)) {
           const e = game.interface.parseLog(log);
           if (!e) continue;
           if (e.name === "Revealed") {
@@ -113,13 +129,14 @@ export class GameDesk {
     return this.views;
   }
 
-  /** One pass: every move due, in one multicall. True when it sent one. */
+  /** One pass: every move due and not in flight, in one multicall. True when it sent one. */
   async play(head: ethers.Block, now: number): Promise<boolean> {
     const open = this.openGames();
-    if (open.length === 0) return false;
+    if (open.length === 0 || !this.c.hasRoom()) return false;
     const began = performance.now();
     const views = await this.positions(head, open.map(([id]) => id));
     const read = performance.now();
+    const busy = this.c.busy();
     // Which move each game needs; games waiting on the same reveal share one.
     const jobs: { id: string; g: GameRecord; claim: ClaimRecord; p: GameView; role: Role; intent: Intent; games: string[] }[] = [];
     const reveals = new Map<string, (typeof jobs)[number]>();
@@ -127,7 +144,7 @@ export class GameDesk {
       const p = views.get(id)!;
       const role = roleOf(g, claim, this.c.me);
       const intent = intentFor(p, { role, claimVoid: claim.status === "void", settleStake: claim.challengeGame !== undefined, honestDefender: claim.verdict === "valid" }, now);
-      if (!intent) continue;
+      if (!intent || busy.has(moveTag(intent, id, p))) continue;
       const key = `${p.node}:${p.levels}`;
       const shared = intent.move === "reveal" ? reveals.get(key) : undefined;
       if (!shared) {
@@ -148,7 +165,7 @@ export class GameDesk {
     }));
     const moves = built.filter((m): m is Move => m !== undefined);
     if (moves.length === 0) return false;
-    return this.send(moves, { began, readMs: Math.round(read - began), buildMs: Math.round(performance.now() - read) });
+    return this.send(moves, head, { began, readMs: Math.round(read - began), buildMs: Math.round(performance.now() - read) });
   }
 
   /** The call that makes `intent` in game `id`, from the trees we hold; undefined if it cannot be made yet. */
@@ -193,8 +210,11 @@ export class GameDesk {
     return { ...base, data: game.interface.encodeFunctionData("prove", [BigInt(id), ...args]), fields: { step: p.index } };
   }
 
-  /** Estimates, packs and sends `moves`; `timing` is how long reading the positions and building the moves took. */
-  private async send(moves: Move[], timing: { began: number; readMs: number; buildMs: number }): Promise<boolean> {
+  /**
+   * Estimates, packs and submits `moves`; `timing` is how long reading the positions and building the moves took.
+   * Its log lines are written when it is mined (a later pass).
+   */
+  private async send(moves: Move[], head: ethers.Block, timing: { began: number; readMs: number; buildMs: number }): Promise<boolean> {
     const { chain, log } = this.c;
     const to = chain.game.target as string;
     const estimating = performance.now();
@@ -210,40 +230,32 @@ export class GameDesk {
     const { batch, deferred } = packUrgentFirst(ready, this.c.gasBudget);
     const gasLimit = batchGasLimit(batch.map((m) => m.gas));
     const sending = performance.now();
-    let receipt: ethers.TransactionReceipt;
-    try {
-      receipt = await this.c.sender.send(chain.game, "multicall", [batch.map((m) => m.data)], { gasLimit, what: `multicall of ${batch.length} moves` });
-    } catch (error) {
-      if (error instanceof ContractRevertError || error instanceof TxRevertedError || error instanceof TxDroppedError) {
-        log("warn", "tx-failed", { what: "multicall", moves: batch.length, error: error.message });
-        return false;
-      }
-      throw error;
-    }
-    const failed = failedCalls(receipt, chain.game);
-    const blockTime = (await chain.provider.getBlock(receipt.blockNumber))!.timestamp;
-    const count = (move: string) => batch.filter((m, k) => m.intent.move === move && !failed.has(k)).length;
-    batch.forEach((m, k) => {
-      const reason = failed.get(k);
-      if (reason !== undefined) log("warn", "move-failed", { ...this.common(m), block: receipt.blockNumber, reason });
-      else this.logMove(m, receipt.blockNumber, blockTime);
+    const call = { to, data: chain.game.interface.encodeFunctionData("multicall", [batch.map((m) => m.data)]), gasLimit };
+    const tags = batch.map((m) => moveTag(m.intent, m.games[0], m.view));
+    return this.c.submit(call, `multicall of ${batch.length} moves`, tags, head, async (receipt) => {
+      const failed = failedCalls(receipt, chain.game);
+      const blockTime = (await chain.provider.getBlock(receipt.blockNumber))!.timestamp;
+      const count = (move: string) => batch.filter((m, k) => m.intent.move === move && !failed.has(k)).length;
+      batch.forEach((m, k) => {
+        const reason = failed.get(k);
+        if (reason !== undefined) log("warn", "move-failed", { ...this.common(m), block: receipt.blockNumber, reason });
+        else this.logMove(m, receipt.blockNumber, blockTime);
+      });
+      log("info", "batch", {
+        block: receipt.blockNumber,
+        moves: batch.length - failed.size,
+        failed: failed.size,
+        reveals: count("reveal"),
+        chooses: count("choose"),
+        proves: count("prove"),
+        timeouts: count("timeout"),
+        deferred: deferred.length,
+        gasUsed: receipt.gasUsed,
+        gasLimit,
+        // Where the time went: reading positions, building the moves, estimating them, and until it was mined.
+        ms: { read: timing.readMs, build: timing.buildMs, estimate: estimateMs, mined: Math.round(performance.now() - sending), pass: Math.round(performance.now() - timing.began) },
+      });
     });
-    log("info", "batch", {
-      block: receipt.blockNumber,
-      moves: batch.length - failed.size,
-      failed: failed.size,
-      reveals: count("reveal"),
-      chooses: count("choose"),
-      proves: count("prove"),
-      timeouts: count("timeout"),
-      deferred: deferred.length,
-      gasUsed: receipt.gasUsed,
-      gasLimit,
-      // Where the pass's time went: reading positions, building the moves, estimating them, and the block.
-      ms: { read: timing.readMs, build: timing.buildMs, estimate: estimateMs, mined: Math.round(performance.now() - sending), pass: Math.round(performance.now() - timing.began) },
-    });
-    this.c.afterReceipt(receipt);
-    return true;
   }
 
   private common(m: Move): LogFields {

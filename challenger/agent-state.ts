@@ -1,28 +1,42 @@
 /**
- * What the daemon remembers between runs, in one JSON file written atomically after every change: the block
- * cursor, the requests and claims it has seen with its verdicts, every game against those claims (its own, those
- * it defends, and others' against claims it challenged too), and the transaction in flight. The chain is the
- * source of truth for every game's position; this file only says which games exist, who plays them, and where to
- * resume reading events. It is bound to one chain (genesis hash), one oracle, one key and one version of this
- * layout: a file from elsewhere, or of an older layout, is set aside, not trusted.
+ * What the daemon remembers between runs, in one compact JSON file written atomically after every change: the
+ * block cursor and the hashes of the blocks behind it (to notice a reorg), the requests and claims it has seen
+ * with its verdicts, every game against those claims (its own, those it defends, and others' against claims it
+ * challenged too), and the transactions in flight (tx-pipeline.ts). The chain is the source of truth for every
+ * game's position; this file only says which games exist, who plays them, and where to resume reading events.
+ *
+ * It stays small under spam: a request is kept only if its model is held, and only as the block of its event (its
+ * input is read back from that one block when a claim needs it); claims, games and requests are dropped once
+ * nothing about them can matter (agent.ts forgetSettled). Each record carries the block of the event that made it
+ * or changed it, so a reorg can undo exactly what the dropped blocks did (agent-reorg.ts).
+ *
+ * It is bound to one chain (genesis hash), one oracle, one key and one version of this layout: a file from
+ * elsewhere, or of an older layout, is set aside, not trusted.
  */
-import { existsSync, readFileSync, renameSync } from "node:fs";
-import { writeJsonAtomic } from "./claim-book.js";
-import type { PendingTx } from "./tx-journal.js";
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import type { JournaledTx } from "./tx-pipeline.js";
 
-/** Bumped whenever the layout below changes; v2: games of every challenger, settlements and rewards (protocol v2). */
-export const AGENT_STATE_VERSION = 2;
+/**
+ * Bumped whenever the layout below changes; v2: games of every challenger, settlements and rewards (protocol v2);
+ * v3: event blocks on every record and the block-hash tail (reorgs), requests as blocks, a journal of many
+ * transactions.
+ */
+export const AGENT_STATE_VERSION = 3;
+
+/** How many (block, hash) pairs of the blocks read are kept to find where a reorg forked. */
+export const TAIL_LENGTH = 64;
 
 export type Verdict = "valid" | "invalid" | "unknown-model";
 
-export interface RequestRecord {
-  modelId: string;
-  initialState: string;
-  leaves: string[];
-}
-
 export interface ClaimRecord {
   requestId: string;
+  /** The block of its Claimed event. */
+  block: number;
+  /** The block of the event that made it void or final. */
+  statusBlock?: number;
+  /** The block of its ClaimSettled event. */
+  settledBlock?: number;
   claimant: string;
   traceRoot: string;
   deadline: number;
@@ -46,6 +60,10 @@ export interface GameRecord {
   fromBlock: number;
   /** How it ended (GameResolved); absent while it is open. */
   defenderWon?: boolean;
+  /** The block of its GameResolved event. */
+  endBlock?: number;
+  /** Which of this key's totals its end counted in (undone with it by a reorg). */
+  counted?: "won" | "lost" | "defended";
 }
 
 export interface AgentStateData {
@@ -56,10 +74,14 @@ export interface AgentStateData {
   address: string;
   /** The last block whose events are processed. */
   cursor: number;
-  requests: Record<string, RequestRecord>;
+  /** (block, hash) of the last blocks the cursor stood at, oldest first, at most TAIL_LENGTH. */
+  tail: [number, string][];
+  /** Request id → the block of its InferenceRequested event, for requests on models this daemon holds. */
+  requests: Record<string, number>;
   claims: Record<string, ClaimRecord>;
   games: Record<string, GameRecord>;
-  pending?: PendingTx;
+  /** The transaction journal: sent and not yet deep enough to forget. */
+  txs: JournaledTx[];
   /** Credited events for us not yet withdrawn. */
   creditDue: boolean;
   /**
@@ -105,13 +127,16 @@ export class AgentState {
   }
 
   private static fresh(path: string, id: StateIdentity, fromBlock: number) {
+    mkdirSync(dirname(path), { recursive: true });
     const data: AgentStateData = {
       version: AGENT_STATE_VERSION,
       ...id,
       cursor: fromBlock,
+      tail: [],
       requests: {},
       claims: {},
       games: {},
+      txs: [],
       creditDue: true,
       totals: { challenged: 0, won: 0, lost: 0, defended: 0, collected: 0, withdrawnWei: "0" },
     };
@@ -120,7 +145,29 @@ export class AgentState {
     return { state, resumed: false };
   }
 
+  /** The size of the file and the time of the last save (for the log's status line and the benchmark). */
+  lastSave = { bytes: 0, ms: 0 };
+
+  /**
+   * Writes the file atomically (a temporary file renamed over it: a reader or a crash sees the old file or the
+   * new one), compact: one line, no indentation.
+   */
   save(): void {
-    writeJsonAtomic(this.path, this.data);
+    const began = performance.now();
+    const text = JSON.stringify(this.data);
+    const tmp = `${this.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, text);
+    renameSync(tmp, this.path);
+    this.lastSave = { bytes: text.length, ms: performance.now() - began };
+  }
+
+  /**
+   * Renames this file to `<path>.stale-<time>` (kept for inspection, never read again) and starts a fresh state
+   * at `fromBlock`: for a chain that restarted under the daemon (a new genesis).
+   */
+  setAside(id: StateIdentity, fromBlock: number): { state: AgentState; setAside: string } {
+    const setAside = `${this.path}.stale-${Date.now()}`;
+    renameSync(this.path, setAside);
+    return { state: AgentState.fresh(this.path, id, fromBlock).state, setAside };
   }
 }

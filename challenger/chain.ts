@@ -5,11 +5,15 @@
  *   - the RPC URL is --rpc, else the one the deployments file records;
  *   - the key is --key, else $MLVM_KEY, else (on a local Hardhat chain only) Hardhat's account --account N
  *     (default 0), derived from Hardhat's public test mnemonic.
+ * Its `logs` is the one LogReader every event read on this connection goes through (chunked, halving a range the
+ * provider refuses), so the chunk it settles on is shared by them all.
  */
 import { ethers } from "ethers";
 import { loadArtifact } from "../evm/artifacts.js";
 import { MlvmError } from "../vm/errors.js";
 import { type Deployments, DeploymentsError, connect, readDeployments } from "./deployments.js";
+import type { Logger } from "./log.js";
+import { LogReader } from "./log-reader.js";
 import type { Contracts } from "./protocol.js";
 
 /** Hardhat's default accounts come from this public mnemonic: they are for local chains only. */
@@ -27,6 +31,10 @@ export interface ChainOptions {
   rpc?: string;
   key?: string;
   account?: number;
+  /** Blocks per eth_getLogs at first (default 2,000; halved whenever the provider refuses a range). */
+  logChunk?: number;
+  /** Told of each refused eth_getLogs range (log-reader.ts). */
+  log?: Logger;
 }
 
 export interface Chain extends Contracts {
@@ -35,6 +43,8 @@ export interface Chain extends Contracts {
   wallet: ethers.Wallet;
   address: string;
   chainId: number;
+  /** Event logs, read in chunks the provider accepts. */
+  logs: LogReader;
 }
 
 let hardhatAccounts: ethers.HDNodeWallet | undefined;
@@ -81,7 +91,8 @@ export async function openChain(options: ChainOptions): Promise<Chain> {
     throw new DeploymentsError(`${options.deployments}: no InferenceOracle at ${deployments.contracts.InferenceOracle} on ${rpc} (a restarted local chain? run mlvm node or mlvm deploy again)`);
   }
   const wallet = walletFor(signingKey(options, chainId), provider);
-  return { ...contractsAt(deployments, wallet), deployments, provider, wallet, address: wallet.address, chainId };
+  const logs = new LogReader(provider, { chunk: options.logChunk, log: options.log });
+  return { ...contractsAt(deployments, wallet), deployments, provider, wallet, address: wallet.address, chainId, logs };
 }
 
 /**

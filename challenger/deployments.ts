@@ -5,10 +5,13 @@
  *    "params": {"claimBond": "1000000000000000000", "challengeBond": …, "window": 3600, "clock": 1800, "splitBits": 4}, "deployedAt": …,
  *    "fromBlock": 0}
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { ethers } from "ethers";
 import { MlvmError } from "../vm/errors.js";
-import { type ProtocolParams, deployContracts } from "./protocol.js";
+import { loadArtifact } from "../evm/artifacts.js";
+import { asInsufficientFunds, checkFunds, feePerGas } from "./funds.js";
+import { type Contracts, type ProtocolParams, deployContracts } from "./protocol.js";
 
 /** Bumped whenever a contract's ABI changes incompatibly. */
 export const ABI_VERSION = 2;
@@ -58,6 +61,20 @@ export async function connect(rpc: string): Promise<ethers.JsonRpcProvider> {
   return new ethers.JsonRpcProvider(rpc, undefined, { cacheTimeout: -1, staticNetwork: ethers.Network.from(chainId) });
 }
 
+/**
+ * The gas the three deployments take, estimated before any is sent (the oracle's constructor only stores the
+ * registry's and verifier's addresses, so the deployer's own address stands in for them).
+ */
+export async function deploymentGas(wallet: ethers.Wallet, params: ProtocolParams): Promise<bigint> {
+  const estimate = async (name: string, ...args: unknown[]) => {
+    const a = loadArtifact(name);
+    return wallet.estimateGas(await new ethers.ContractFactory(a.abi, a.bytecode, wallet).getDeployTransaction(...args));
+  };
+  const p = params;
+  const oracleArgs = [wallet.address, wallet.address, p.claimBond, p.challengeBond, p.window, p.clock, p.splitBits];
+  return (await estimate("ModelRegistry")) + (await estimate("OneStepVerifier")) + (await estimate("InferenceOracle", ...oracleArgs));
+}
+
 export async function deployTo(rpc: string, key: string, params: ProtocolParams = DEFAULT_PARAMS): Promise<Deployments> {
   const provider = await connect(rpc);
   let wallet: ethers.Wallet;
@@ -68,7 +85,15 @@ export async function deployTo(rpc: string, key: string, params: ProtocolParams 
   }
   const network = await provider.getNetwork();
   const fromBlock = await provider.getBlockNumber();
-  const c = await deployContracts(wallet, params);
+  const what = "deploying the contracts";
+  const cost = { gasLimit: await deploymentGas(wallet, params), maxFeePerGas: await feePerGas(provider) };
+  await checkFunds(provider, wallet.address, cost, what);
+  let c: Contracts;
+  try {
+    c = await deployContracts(wallet, params);
+  } catch (error) {
+    throw await asInsufficientFunds(error, provider, wallet.address, cost, what);
+  }
   return {
     abiVersion: ABI_VERSION,
     chainId: Number(network.chainId),
@@ -85,7 +110,34 @@ export async function deployTo(rpc: string, key: string, params: ProtocolParams 
   };
 }
 
+/**
+ * Throws a DeploymentsError unless a deployments file can be written at `path` (checked before deploying, so
+ * that gas is never spent on addresses that cannot be recorded): not a directory, writable if it exists, else
+ * its nearest existing ancestor is a writable directory (writeDeployments creates the rest).
+ */
+export function checkDeploymentsWritable(path: string): void {
+  const full = resolve(path);
+  if (existsSync(full)) {
+    if (statSync(full).isDirectory()) throw new DeploymentsError(`${path} is a directory: --deployments names the file to write`);
+    try {
+      accessSync(full, constants.W_OK);
+    } catch (error) {
+      throw new DeploymentsError(`${path} is not writable (${(error as NodeJS.ErrnoException).code}): cannot record the deployment there`);
+    }
+    return;
+  }
+  let dir = dirname(full);
+  while (!existsSync(dir) && dirname(dir) !== dir) dir = dirname(dir);
+  if (!statSync(dir).isDirectory()) throw new DeploymentsError(`${path}: ${dir} is a file, not a directory: cannot record the deployment there`);
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (error) {
+    throw new DeploymentsError(`${path}: directory ${dir} is not writable (${(error as NodeJS.ErrnoException).code}): cannot record the deployment there`);
+  }
+}
+
 export function writeDeployments(path: string, d: Deployments): void {
+  mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, JSON.stringify(d, null, 2) + "\n");
 }
 

@@ -21,6 +21,8 @@ export interface ShelvedModel {
 
 export class ModelShelf {
   private readonly byId = new Map<string, ShelvedModel>();
+  /** The files fromDir skipped because they did not load. */
+  readonly skipped: SkippedModel[] = [];
 
   add(model: CompiledModel, source: string): ShelvedModel {
     const id = model.meta.commitment.toLowerCase();
@@ -43,8 +45,12 @@ export class ModelShelf {
     return [...this.byId.values()];
   }
 
-  /** Every .mlvm, .onnx and .json model file in `dir` (not recursive); a file that does not load is an error. */
-  static fromDir(dir: string): ModelShelf {
+  /**
+   * Every .mlvm, .onnx and .json model file in `dir` (not recursive). A file that does not load is skipped, not
+   * fatal (one bad file must not stop a daemon serving the others): each is passed to `onSkip` and kept in
+   * `skipped`. A ModelsDirError when the directory cannot be read or no model loads (naming each file's reason).
+   */
+  static fromDir(dir: string, onSkip?: (skipped: SkippedModel) => void): ModelShelf {
     let names: string[];
     try {
       if (!statSync(dir).isDirectory()) throw new ModelsDirError(`--models ${dir} is not a directory`);
@@ -55,9 +61,32 @@ export class ModelShelf {
     }
     const shelf = new ModelShelf();
     for (const name of names.sort()) {
-      if ([".mlvm", ".onnx", ".json"].includes(extname(name).toLowerCase())) shelf.add(loadModel(join(dir, name)), join(dir, name));
+      if (![".mlvm", ".onnx", ".json"].includes(extname(name).toLowerCase())) continue;
+      const file = join(dir, name);
+      try {
+        if (!statSync(file).isFile()) throw new Error("not a regular file");
+        shelf.add(loadModel(file), file);
+      } catch (error) {
+        const skipped = { file, reason: reasonOf(error, file) };
+        shelf.skipped.push(skipped);
+        onSkip?.(skipped);
+      }
     }
-    if (shelf.size === 0) throw new ModelsDirError(`--models ${dir} holds no .mlvm, .onnx or .json model`);
+    if (shelf.size === 0) {
+      const why = shelf.skipped.map((s) => `${s.file}: ${s.reason}`).join("; ");
+      throw new ModelsDirError(`--models ${dir} holds no usable .mlvm, .onnx or .json model${why ? ` (skipped ${why})` : ""}`);
+    }
     return shelf;
   }
+}
+
+/** A model file fromDir could not load, and why (the loader's message without the file's path). */
+export interface SkippedModel {
+  file: string;
+  reason: string;
+}
+
+function reasonOf(error: unknown, file: string): string {
+  const message = (error instanceof Error ? error.message : String(error)).split("\n")[0];
+  return message.startsWith(`${file}: `) ? message.slice(file.length + 2) : message;
 }

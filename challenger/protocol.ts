@@ -9,6 +9,7 @@ import { type WitnessArgs, witnessArgs } from "../evm/witness-args.js";
 import type { Trace } from "../interpreter/wasm/machine.js";
 import { toHex } from "../vm/hash.js";
 import { type ClaimView, finalArgs, modelFields } from "./claims.js";
+import { LogReader, eventFilter } from "./log-reader.js";
 import { type Position, chooseMove, levelsAt, proveMove, revealMove } from "./moves.js";
 import type { TraceTree } from "./trace-tree.js";
 
@@ -138,11 +139,15 @@ export function clockLeft(g: GameView, party: "defender" | "challenger", now: nu
   return g.challengerClock - (g.active && !t.defenderToMove ? t.used : 0);
 }
 
-/** The nodes revealed under `node` (`levels` below), read from the Revealed event in the block the contract names. */
-export async function revealedNodes(c: Pick<Contracts, "game">, node: string, levels: number): Promise<string[] | undefined> {
+/**
+ * The nodes revealed under `node` (`levels` below), read from the Revealed event in the block the contract names,
+ * through the chain's log reader when given one (`logs`), else a reader over the game contract's provider.
+ */
+export async function revealedNodes(c: Pick<Contracts, "game"> & { logs?: LogReader }, node: string, levels: number): Promise<string[] | undefined> {
   const [time, block] = (await c.game.revealed(node, levels)) as [bigint, bigint];
   if (time === 0n) return undefined;
-  const logs = await c.game.queryFilter(c.game.filters.Revealed(node), Number(block), Number(block));
+  const reader = c.logs ?? new LogReader(c.game.runner!.provider!);
+  const logs = await reader.all(await eventFilter(c.game, c.game.filters.Revealed(node)), Number(block), Number(block));
   for (const log of logs) {
     const e = c.game.interface.parseLog(log);
     if (e && Number(e.args.levels) === levels) return (e.args.nodes as string[]).map((n) => n.toLowerCase());

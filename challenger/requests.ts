@@ -1,7 +1,9 @@
 /**
  * Requests and claims as the chain tells them: the oracle stores only hashes, so a request's input and a claim's
  * trace root and output come from their events (InferenceRequested, Claimed). Both the one-shot commands and the
- * daemon read them here.
+ * daemon read them here. An id is looked up newest first (LogReader.findLast, from the head back to the deployment
+ * block): a request or claim someone acts on is usually recent, so a long-lived deployment costs a few chunks, not
+ * one eth_getLogs over its whole life (which hosted providers refuse).
  */
 import { ethers } from "ethers";
 import type { Program } from "../vm/program.js";
@@ -9,6 +11,7 @@ import { fromHex } from "../vm/hash.js";
 import { CHUNK_WORDS, LEAF_WORDS, decodeLeaf } from "../vm/memory.js";
 import { MlvmError } from "../vm/errors.js";
 import type { Chain } from "./chain.js";
+import { eventFilter } from "./log-reader.js";
 
 /** A request or claim id that the oracle has no event for. */
 export class UnknownIdError extends MlvmError {}
@@ -43,23 +46,30 @@ export function claimFromEvent(e: ethers.LogDescription): ClaimInfo {
   return { claimId, requestId, claimant, traceRoot, finalState, outputLeaves: [...outputLeaves], deadline: Number(deadline) };
 }
 
-async function oneEvent(chain: Chain, name: string, id: bigint): Promise<ethers.LogDescription | undefined> {
-  const filter = chain.oracle.filters[name](id);
-  const logs = await chain.oracle.queryFilter(filter, chain.deployments.fromBlock ?? 0, "latest");
-  const log = logs.at(-1);
-  return log ? chain.oracle.interface.parseLog(log) ?? undefined : undefined;
+/** Where an event was found: the block of its log. */
+export interface Found {
+  block: number;
 }
 
-export async function findRequest(chain: Chain, requestId: bigint): Promise<RequestInfo> {
-  const e = await oneEvent(chain, "InferenceRequested", requestId);
-  if (!e) throw new UnknownIdError(`no request ${requestId} on this oracle`);
-  return requestFromEvent(e);
+/** The newest `name` event with first indexed argument `id`, in blocks deployment … `upTo` (default the head). */
+async function lastEvent(chain: Chain, name: string, id: bigint, upTo: number | "latest"): Promise<{ e: ethers.LogDescription; block: number } | undefined> {
+  const filter = await eventFilter(chain.oracle, chain.oracle.filters[name](id));
+  const log = await chain.logs.findLast(filter, chain.deployments.fromBlock ?? 0, upTo);
+  const e = log ? chain.oracle.interface.parseLog(log) : null;
+  return e ? { e, block: log!.blockNumber } : undefined;
 }
 
-export async function findClaim(chain: Chain, claimId: bigint): Promise<ClaimInfo> {
-  const e = await oneEvent(chain, "Claimed", claimId);
-  if (!e) throw new UnknownIdError(`no claim ${claimId} on this oracle`);
-  return claimFromEvent(e);
+/** A request's event; `upTo`: no later block can hold it (a claim on it was made in that block). */
+export async function findRequest(chain: Chain, requestId: bigint, upTo: number | "latest" = "latest"): Promise<RequestInfo & Found> {
+  const found = await lastEvent(chain, "InferenceRequested", requestId, upTo);
+  if (!found) throw new UnknownIdError(`no request ${requestId} on this oracle`);
+  return { ...requestFromEvent(found.e), block: found.block };
+}
+
+export async function findClaim(chain: Chain, claimId: bigint): Promise<ClaimInfo & Found> {
+  const found = await lastEvent(chain, "Claimed", claimId, "latest");
+  if (!found) throw new UnknownIdError(`no claim ${claimId} on this oracle`);
+  return { ...claimFromEvent(found.e), block: found.block };
 }
 
 /** The input words a request's leaves hold. */

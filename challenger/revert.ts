@@ -1,11 +1,13 @@
 /**
  * Contract reverts as typed errors: every custom error of the protocol's contracts (the oracle's, the game's,
  * the registry's and the verifier's) is decoded by name, so a CLI user reads "ChallengeWindowClosed(…)" instead
- * of a hex blob, and the daemon can tell "someone moved first" (NotYourTurn) from a real failure.
+ * of a hex blob, and the daemon can tell "someone moved first" (NotYourTurn) from a real failure. sendTx, the
+ * one-shot commands' way to send, also refuses (funds.ts) a transaction its sender cannot pay for.
  */
 import { ethers } from "ethers";
 import { loadArtifact } from "../evm/artifacts.js";
 import { MlvmError } from "../vm/errors.js";
+import { type TxCost, asInsufficientFunds, checkFunds, feePerGas } from "./funds.js";
 
 export class ContractRevertError extends MlvmError {
   constructor(
@@ -55,17 +57,30 @@ export function decodeRevert(error: unknown, what: string): unknown {
 }
 
 /**
- * Sends `contract.method(...args)` and waits for its receipt; a revert (at estimation, before anything is
- * spent) comes back as a ContractRevertError.
+ * Sends `contract.method(...args)` and waits for its receipt. Nothing is spent on a transaction that cannot
+ * succeed: a revert at estimation comes back as a ContractRevertError, and a sender that cannot pay the value
+ * plus the gas (estimated, at the current fee) as an InsufficientFundsError naming its balance and the need.
  */
 export async function sendTx(contract: ethers.Contract, method: string, args: unknown[], value?: bigint, gasLimit?: bigint): Promise<ethers.TransactionReceipt> {
+  const signer = contract.runner as ethers.Signer | null;
+  const provider = signer?.provider;
+  const from = signer && provider ? await signer.getAddress() : undefined;
+  let cost: TxCost | undefined;
   try {
-    const overrides = { ...(value === undefined ? {} : { value }), ...(gasLimit === undefined ? {} : { gasLimit }) };
-    const tx = (await contract.getFunction(method)(...args, ...(Object.keys(overrides).length ? [overrides] : []))) as ethers.ContractTransactionResponse;
+    const fn = contract.getFunction(method);
+    const valueOverride = value === undefined ? {} : { value };
+    const limit = gasLimit ?? (await fn.estimateGas(...args, valueOverride));
+    if (provider && from) {
+      cost = { value: value ?? 0n, gasLimit: limit, maxFeePerGas: await feePerGas(provider) };
+      await checkFunds(provider, from, cost, method);
+    }
+    const tx = (await fn(...args, { ...valueOverride, gasLimit: limit })) as ethers.ContractTransactionResponse;
     const receipt = await tx.wait();
     if (!receipt) throw new Error(`${method}: no receipt`);
     return receipt;
   } catch (error) {
-    throw decodeRevert(error, method);
+    if (error instanceof MlvmError) throw error;
+    const funds = provider && from ? await asInsufficientFunds(error, provider, from, cost ?? { value: value ?? 0n }, method) : error;
+    throw decodeRevert(funds, method);
   }
 }

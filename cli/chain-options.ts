@@ -10,7 +10,7 @@ import { type Chain, HARDHAT_CHAIN_ID, openChain } from "../challenger/chain.js"
 import { ClaimBook } from "../challenger/claim-book.js";
 import { readDeployments } from "../challenger/deployments.js";
 import { ModelShelf, type ShelvedModel } from "../challenger/models.js";
-import { bigintsAsStrings } from "../challenger/log.js";
+import { type Logger, bigintsAsStrings } from "../challenger/log.js";
 import { MlvmError } from "../vm/errors.js";
 import { type OptionSpec, UsageError } from "./command.js";
 import { wholeNumberOption } from "./args.js";
@@ -26,6 +26,7 @@ export const CHAIN_OPTIONS: Record<string, OptionSpec> = {
   key: { type: "string", valueName: "KEY", description: "the private key to send from (default $MLVM_KEY)" },
   account: { type: "string", valueName: "N", description: "without a key, on a local Hardhat chain (31337): Hardhat's account N (default 0)" },
   "state-dir": { type: "string", valueName: "DIR", description: `where the claim book is kept (default ${DEFAULT_STATE_DIR})` },
+  "log-chunk": { type: "string", valueName: "BLOCKS", description: "blocks per eth_getLogs at first (default 2000; halved whenever the RPC refuses a range)" },
   json: { type: "boolean", description: "print the result as one JSON object" },
 };
 
@@ -50,14 +51,16 @@ export function claimBookOf(chain: Chain, values: Values): ClaimBook {
  * (it reads through a throwaway wallet when neither --key, $MLVM_KEY nor --account gives one and the chain is
  * not a local Hardhat chain).
  */
-export async function openChainFrom(values: Values, { readOnly = false } = {}): Promise<Chain> {
+export async function openChainFrom(values: Values, { readOnly = false, log }: { readOnly?: boolean; log?: Logger } = {}): Promise<Chain> {
   const deployments = (values.deployments as string | undefined) ?? DEFAULT_DEPLOYMENTS;
   const account = wholeNumberOption(values, "account", "a non-negative integer");
   let key = values.key as string | undefined;
   if (readOnly && key === undefined && process.env.MLVM_KEY === undefined && account === undefined && readDeployments(deployments).chainId !== HARDHAT_CHAIN_ID) {
     key = ethers.Wallet.createRandom().privateKey;
   }
-  return openChain({ deployments, rpc: values.rpc as string | undefined, key, account });
+  const logChunk = wholeNumberOption(values, "log-chunk", "a whole number of blocks");
+  if (logChunk !== undefined && logChunk < 1) throw new UsageError(`--log-chunk must be at least 1 block, got ${logChunk}`);
+  return openChain({ deployments, rpc: values.rpc as string | undefined, key, account, logChunk, log });
 }
 
 /** Runs `fn` on the chain the options name, then closes the connection (a one-shot command leaves nothing open). */

@@ -16,11 +16,13 @@ import { registerCommand } from "./commands/register.js";
 import { requestCommand } from "./commands/request.js";
 import { claimCommand } from "./commands/claim.js";
 import { finalizeCommand } from "./commands/finalize.js";
+import { balanceCommand } from "./commands/balance.js";
+import { withdrawCommand } from "./commands/withdraw.js";
 import { statusCommand } from "./commands/status.js";
 import { challengerCommand } from "./commands/challenger.js";
 import { demoCommand } from "./commands/demo.js";
 
-export const COMMANDS: Command[] = [compileCommand, runCommand, evalCommand, traceCommand, nodeCommand, deployCommand, registerCommand, requestCommand, claimCommand, finalizeCommand, statusCommand, challengerCommand, demoCommand];
+export const COMMANDS: Command[] = [compileCommand, runCommand, evalCommand, traceCommand, nodeCommand, deployCommand, registerCommand, requestCommand, claimCommand, finalizeCommand, balanceCommand, withdrawCommand, statusCommand, challengerCommand, demoCommand];
 
 const consoleIo: Io = { out: (line) => process.stdout.write(line + "\n"), err: (line) => process.stderr.write(line + "\n") };
 

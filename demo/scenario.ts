@@ -36,7 +36,7 @@ import { importOnnx } from "../compiler/onnx.js";
 import { loadMnist } from "../datasets/mnist.js";
 import { loadArtifact } from "../evm/artifacts.js";
 import { decodeOutput, encodeInput } from "../interpreter/run.js";
-import { advanceTime, startLocalNode } from "../localchain/hardhat-node.js";
+import { advanceTime, startLocalNode } from "../localchain/local-node.js";
 import { MlvmError } from "../vm/errors.js";
 import { toHex } from "../vm/hash.js";
 
@@ -58,6 +58,8 @@ export interface DemoOptions {
   say?: (line: string) => void;
   /** Every agent's structured log lines, for --verbose. */
   log?: Logger;
+  /** Aborting it (mlvm demo wires SIGINT/SIGTERM to it) stops the local chain; the demo then fails at its next call. */
+  signal?: AbortSignal;
 }
 
 /** One transaction of the dispute, as the chain recorded it (read from the game's and the oracle's events). */
@@ -171,13 +173,14 @@ class DisputeWatch {
     const head = await this.chain.provider.getBlockNumber();
     if (head < this.cursor) return;
     const { oracle, game } = this.chain;
-    const logs = await this.chain.provider.getLogs({ address: [oracle.target as string, game.target as string], fromBlock: this.cursor, toBlock: head });
-    this.cursor = head + 1;
-    for (const log of logs) {
-      const fromOracle = log.address.toLowerCase() === (oracle.target as string).toLowerCase();
-      const e = (fromOracle ? oracle : game).interface.parseLog(log);
-      if (e) await this.apply(e, log);
-    }
+    await this.chain.logs.forEachChunk({ address: [oracle.target as string, game.target as string] }, this.cursor, head, async (logs, chunkEnd) => {
+      for (const log of logs) {
+        const fromOracle = log.address.toLowerCase() === (oracle.target as string).toLowerCase();
+        const e = (fromOracle ? oracle : game).interface.parseLog(log);
+        if (e) await this.apply(e, log);
+      }
+      this.cursor = chunkEnd + 1;
+    });
   }
 
   private async apply(e: ethers.LogDescription, log: ethers.Log): Promise<void> {
@@ -241,7 +244,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const began = performance.now();
   const dir = mkdtempSync(join(tmpdir(), "mlvm-demo-"));
   say("mlvm demo: an MNIST inference disputed on a local Hardhat chain (Hardhat accounts: #1 consumer, #2 honest proposer, #3 fraudulent proposer, #4 challenger)");
-  const node = await startLocalNode();
+  const node = await startLocalNode({ signal: options.signal });
   const agents: Agent[] = [];
   const running: Promise<void>[] = [];
   try {

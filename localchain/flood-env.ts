@@ -1,6 +1,6 @@
 /**
- * The stage of a flood scenario (flood.ts): a fresh `hardhat node` with the protocol deployed at its default
- * parameters and the MNIST model registered and compiled into a models directory, funded keys, transactions sent
+ * The stage of a flood scenario (flood.ts): a fresh local chain (`hardhat node`, or anvil: see stageEngine) with
+ * the protocol deployed at its default parameters and the MNIST model registered and compiled into a models directory, funded keys, transactions sent
  * many at a time (to land in one block), a loop run once per new block (the scripted parties), real `mlvm
  * challenger` daemons, and the figures read back from their logs and the chain.
  */
@@ -21,7 +21,7 @@ import { importOnnx } from "../compiler/onnx.js";
 import { type MnistSet, loadMnist } from "../datasets/mnist.js";
 import { encodeInput } from "../interpreter/run.js";
 import { type DaemonArgs, type DaemonProcess, type LogLine, spawnDaemon } from "./daemon-process.js";
-import { type LocalNode, startLocalNode } from "./hardhat-node.js";
+import { ENGINES, type Engine, type LocalNode, NodeStartError, startLocalNode } from "./local-node.js";
 import { type Miner, startMiner } from "./miner.js";
 
 const FIXTURES = fileURLToPath(new URL("../fixtures/", import.meta.url));
@@ -57,7 +57,7 @@ export interface Stage {
   /** Account 0's view of the deployment (deployer, registrant; reads). */
   owner: Chain;
   provider: ethers.JsonRpcProvider;
-  /** A Hardhat account's view of the deployment (cached). */
+  /** A test-mnemonic account's view of the deployment (cached). */
   chain(account: number): Promise<Chain>;
   /** A wallet for a private key, on this stage's provider. */
   wallet(key: string): ethers.Wallet;
@@ -71,9 +71,21 @@ export interface Stage {
   close(): Promise<void>;
 }
 
+/**
+ * The engine a stage's chain runs when openStage is not told: $MLVM_CHAIN_ENGINE ("hardhat" or "anvil"), else
+ * hardhat. The flood scenarios open their stage without options, so this is how a test file or a benchmark run
+ * puts all of them on anvil.
+ */
+export function stageEngine(): Engine {
+  const v = process.env.MLVM_CHAIN_ENGINE;
+  if (v === undefined || v === "") return "hardhat";
+  if (!ENGINES.includes(v as Engine)) throw new NodeStartError(`MLVM_CHAIN_ENGINE must be ${ENGINES.join(" or ")}, got "${v}"`);
+  return v as Engine;
+}
+
 /** A fresh node with the protocol deployed (DEFAULT_PARAMS) and MNIST registered, automining until mine() is called. */
-export async function openStage(): Promise<Stage> {
-  const node = await startLocalNode();
+export async function openStage(options: { engine?: Engine } = {}): Promise<Stage> {
+  const node = await startLocalNode({ engine: options.engine ?? stageEngine() });
   const dir = mkdtempSync(join(tmpdir(), "mlvm-flood-"));
   const daemons: DaemonProcess[] = [];
   const loops: Running[] = [];

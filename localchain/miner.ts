@@ -1,5 +1,6 @@
 /**
- * A block producer for a local `hardhat node`, as on a live chain: automine off, so transactions wait in the
+ * A block producer for a local chain (`hardhat node` or anvil: both answer evm_setAutomine, evm_setIntervalMining
+ * and evm_mine with a timestamp), as on a live chain: automine off, so transactions wait in the
  * mempool and land together, and one block every `intervalMs` of wall time whose timestamp is the previous one +
  * `blockSeconds` (Ethereum's 12 s slot). Chain time then runs far ahead of the wall clock, so windows and clocks
  * of hours pass in minutes while every move still has to make it into a block.
@@ -75,6 +76,37 @@ export async function startMiner(rpc: string, options: MinerOptions = {}): Promi
       stopping = true;
       await loop;
       if (failure && !(failure instanceof TypeError)) throw failure;
+    },
+  };
+}
+
+/**
+ * Mines an empty block every `intervalMs` of wall time while automine stays on, so that blocks keep coming on an
+ * idle chain and confirmations mean something. Hardhat's evm_setIntervalMining does this by itself, in
+ * milliseconds; anvil's takes seconds and turns automine off, so the loop is ours and the same on both engines.
+ */
+export function mineEvery(rpc: string, intervalMs: number): { stop(): Promise<void> } {
+  let stopping = false;
+  let wake: (() => void) | undefined;
+  const loop = (async () => {
+    while (!stopping) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, intervalMs);
+      });
+      if (stopping) return;
+      try {
+        await rpcCall(rpc, "evm_mine", []);
+      } catch {
+        return; // the node went away: whoever owns it reports that
+      }
+    }
+  })();
+  return {
+    async stop() {
+      stopping = true;
+      wake?.();
+      await loop;
     },
   };
 }

@@ -1,7 +1,15 @@
+/**
+ * `mlvm demo`: the whole story of a disputed inference on a fresh local chain (demo/scenario.ts). SIGINT and
+ * SIGTERM stop the chain it started before the command ends (one line, exit 1), so no chain outlives the demo.
+ */
 import { jsonLogger } from "../../challenger/log.js";
-import { runDemo } from "../../demo/scenario.js";
+import { type DemoSummary, runDemo } from "../../demo/scenario.js";
+import { MlvmError } from "../../vm/errors.js";
 import { type Command, UsageError } from "../command.js";
 import { wholeNumberOption } from "../args.js";
+
+/** The demo was stopped by a signal (its chain stopped with it). */
+export class DemoInterruptedError extends MlvmError {}
 
 export const demoCommand: Command = {
   name: "demo",
@@ -28,12 +36,30 @@ export const demoCommand: Command = {
       if (!m || Number(m[1]) > 9999 || Number(m[2]) > 9999) throw new UsageError(`--digits must be two MNIST test indices A,B in 0…9999, got "${String(values.digits)}"`);
       digits = [Number(m[1]), Number(m[2])];
     }
-    const summary = await runDemo({
-      lieAtStep,
-      digits,
-      say: values.json ? undefined : io.out,
-      log: values.log ? jsonLogger(io.err) : undefined,
-    });
+    const interrupt = new AbortController();
+    let caught: NodeJS.Signals | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      caught ??= signal;
+      interrupt.abort();
+    };
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+    let summary: DemoSummary;
+    try {
+      summary = await runDemo({
+        lieAtStep,
+        digits,
+        say: values.json ? undefined : io.out,
+        log: values.log ? jsonLogger(io.err) : undefined,
+        signal: interrupt.signal,
+      });
+    } catch (error) {
+      if (caught) throw new DemoInterruptedError(`interrupted by ${caught}; the local chain is stopped`);
+      throw error;
+    } finally {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    }
     if (values.json) io.out(JSON.stringify(summary));
   },
 };

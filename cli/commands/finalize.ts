@@ -30,7 +30,7 @@ export const finalizeCommand: Command = {
     checkModelOptions(values, true);
     await withChain(values, async (chain) => {
       const claim = await findClaim(chain, claimId);
-      const request = await findRequest(chain, requestOfClaim(claimId));
+      const request = await findRequest(chain, requestOfClaim(claimId), claim.block);
       const shelved = shelvedModel(values, request.modelId)!;
       const view = viewOfClaim(shelved, request, claim, claimBookOf(chain, values));
       if (!view) {

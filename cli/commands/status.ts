@@ -1,5 +1,6 @@
 import { ethers } from "ethers";
 import { type Chain, chainNow } from "../../challenger/chain.js";
+import { eventFilter } from "../../challenger/log-reader.js";
 import { disputedSteps, roundAt, roundsOf } from "../../challenger/moves.js";
 import { checkModelFor } from "../../challenger/proposer.js";
 import { type GameView, clockLeft, position, turnOf } from "../../challenger/protocol.js";
@@ -46,9 +47,9 @@ function settlementText(s: Settlement, openGames: number): string {
   return `settled: ${eth(s.share!)} to each of ${s.winners} winning challenger${s.winners === 1 ? "" : "s"} (with its bond back), ${eth(s.burned!)} burned`;
 }
 
-/** What the oracle's events say, up to block `toBlock`. */
+/** What the oracle's events say, up to block `toBlock` (read forward in chunks the provider accepts). */
 async function scanOracle(chain: Chain, toBlock: number) {
-  const logs = await chain.provider.getLogs({ address: chain.deployments.contracts.InferenceOracle, fromBlock: chain.deployments.fromBlock ?? 0, toBlock });
+  const logs = await chain.logs.all({ address: chain.deployments.contracts.InferenceOracle }, chain.deployments.fromBlock ?? 0, toBlock);
   const requests = new Map<bigint, RequestInfo>();
   const claims = new Map<bigint, ClaimInfo>();
   const games = new Map<bigint, GameSummary[]>();
@@ -126,24 +127,31 @@ async function overview(chain: Chain, values: Record<string, string | boolean | 
   }
 }
 
+/**
+ * The newest event of `contract` that `event` selects in blocks from … to, searched newest first: a game's end is
+ * usually recent, and never before its claim's block (`from`).
+ */
+async function lastEvent(chain: Chain, contract: ethers.Contract, event: ethers.DeferredTopicFilter, from: number, to: number) {
+  return chain.logs.findLast(await eventFilter(contract, event), from, to);
+}
+
 /** How a finished game ended: the step proved at its leaf, a clock that ran out, or a claim already void. */
-async function howItEnded(chain: Chain, gameId: bigint, claimId: bigint, toBlock: number): Promise<string> {
-  const from = chain.deployments.fromBlock ?? 0;
-  const [proved] = await chain.game.queryFilter(chain.game.filters.Proved(gameId), from, toBlock);
+async function howItEnded(chain: Chain, gameId: bigint, claimId: bigint, from: number, toBlock: number): Promise<string> {
+  const proved = await lastEvent(chain, chain.game, chain.game.filters.Proved(gameId), from, toBlock);
   if (proved) return ` (step ${chain.game.interface.parseLog(proved)!.args.step} proved on-chain)`;
-  const [timedOut] = await chain.game.queryFilter(chain.game.filters.TimedOut(gameId), from, toBlock);
+  const timedOut = await lastEvent(chain, chain.game, chain.game.filters.TimedOut(gameId), from, toBlock);
   if (!timedOut) return "";
   const defenderWon = chain.game.interface.parseLog(timedOut)!.args.defenderWon as boolean;
   if (!defenderWon) {
     // timeout() also ends, for its challenger, any game against a claim another game had voided before.
-    const [voided] = await chain.oracle.queryFilter(chain.oracle.filters.ClaimVoided(claimId), from, toBlock);
+    const voided = await lastEvent(chain, chain.oracle, chain.oracle.filters.ClaimVoided(claimId), from, toBlock);
     if (voided && voided.transactionHash !== timedOut.transactionHash) return " (ended by timeout(): the claim was already void)";
   }
   return ` (the ${defenderWon ? "challenger" : "defender"}'s clock ran out)`;
 }
 
 /** One game as status shows it: where the dissection stands, whose move it is, both clocks, or how it ended. */
-async function gameEntry(chain: Chain, e: ethers.LogDescription, g: GameView, ctx: { claimId: bigint; claimVoid: boolean; steps: number; splitBits: number; now: number; block: number }) {
+async function gameEntry(chain: Chain, e: ethers.LogDescription, g: GameView, ctx: { claimId: bigint; claimVoid: boolean; steps: number; splitBits: number; now: number; block: number; claimBlock: number }) {
   const rounds = roundsOf(g.traceDepth, ctx.splitBits);
   const atLeaf = g.depth === g.traceDepth;
   const turn = g.active ? turnOf(g, ctx.now) : undefined;
@@ -151,9 +159,9 @@ async function gameEntry(chain: Chain, e: ethers.LogDescription, g: GameView, ct
   let result: string | null = null;
   let rewardDue: boolean | null = null;
   if (!g.active) {
-    const [resolved] = await chain.oracle.queryFilter(chain.oracle.filters.GameResolved(ctx.claimId, e.args.gameId), chain.deployments.fromBlock ?? 0, ctx.block);
+    const resolved = await lastEvent(chain, chain.oracle, chain.oracle.filters.GameResolved(ctx.claimId, e.args.gameId), ctx.claimBlock, ctx.block);
     const defenderWon = resolved ? (chain.oracle.interface.parseLog(resolved)!.args.defenderWon as boolean) : null;
-    result = (defenderWon === null ? "over" : defenderWon ? "claimant won" : "challenger won") + (await howItEnded(chain, e.args.gameId as bigint, ctx.claimId, ctx.block));
+    result = (defenderWon === null ? "over" : defenderWon ? "claimant won" : "challenger won") + (await howItEnded(chain, e.args.gameId as bigint, ctx.claimId, ctx.claimBlock, ctx.block));
     if (g.challengerWon) rewardDue = ((await chain.oracle.gameOfChallenger(ctx.claimId, g.challenger)) as unknown as { rewardDue: boolean }).rewardDue;
   }
   return {
@@ -198,7 +206,7 @@ function gameText(g: GameEntry): string {
 
 async function detail(chain: Chain, claimId: bigint, values: Record<string, string | boolean | undefined>, io: { out(line: string): void }) {
   const claim = await findClaim(chain, claimId);
-  const request = await findRequest(chain, requestOfClaim(claimId));
+  const request = await findRequest(chain, requestOfClaim(claimId), claim.block);
   const [onChain, model, block, splitBits] = await Promise.all([chain.oracle.getClaim(claimId), chain.registry.model(request.modelId), chain.provider.getBlock("latest"), chain.game.splitBits()]);
   const now = chainNow(block!);
   const N = Number(model.steps);
@@ -207,10 +215,10 @@ async function detail(chain: Chain, claimId: bigint, values: Record<string, stri
   const decoded = shelved ? decodeOutput(shelved.model.program, outputFromLeaves(shelved.model.program, claim.outputLeaves)) : undefined;
   const status = CLAIM_STATUS[Number(onChain.status)];
   const openGames = Number(onChain.openGames);
-  const from = chain.deployments.fromBlock ?? 0;
 
-  const challenged = await chain.oracle.queryFilter(chain.oracle.filters.Challenged(claimId), from, block!.number);
-  const ctx = { claimId, claimVoid: status === "void", steps: N, splitBits: Number(splitBits), now, block: block!.number };
+  // Every game and settlement of a claim comes after it: read from the claim's block on.
+  const challenged = await chain.logs.all(await eventFilter(chain.oracle, chain.oracle.filters.Challenged(claimId)), claim.block, block!.number);
+  const ctx = { claimId, claimVoid: status === "void", steps: N, splitBits: Number(splitBits), now, block: block!.number, claimBlock: claim.block };
   const games = await Promise.all(challenged.map(async (log) => {
     const e = chain.oracle.interface.parseLog(log)!;
     return gameEntry(chain, e, await position(chain, e.args.gameId as bigint), ctx);
@@ -218,7 +226,7 @@ async function detail(chain: Chain, claimId: bigint, values: Record<string, stri
 
   let settlement: Settlement | null = null;
   if (status === "void") {
-    const [settled] = await chain.oracle.queryFilter(chain.oracle.filters.ClaimSettled(claimId), from, block!.number);
+    const settled = await lastEvent(chain, chain.oracle, chain.oracle.filters.ClaimSettled(claimId), claim.block, block!.number);
     settlement = settled ? settlementFrom(chain.oracle.interface.parseLog(settled)!) : { settled: false, winners: Number(onChain.winners), share: null, burned: null };
   }
 

@@ -6,7 +6,7 @@
  */
 import { ethers } from "ethers";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { type LocalNode, startLocalNode } from "../../localchain/hardhat-node.js";
+import { type LocalNode, startLocalNode } from "../../localchain/local-node.js";
 import { type Miner, rpcCall, startMiner } from "../../localchain/miner.js";
 import { mnist } from "../helpers/models.js";
 import { type Daemon, LogCapProxy, scenario, startDaemon, until } from "./harness.js";

@@ -2,7 +2,8 @@
  * `mlvm demo` as a user runs it: one command, its own Hardhat node, the whole story. The JSON summary must tell
  * a dispute that went to a one-step proof in ⌈12 / m⌉ = 3 rounds of 16 nodes each, a fraudulent proposer that
  * lost its bond (half burned, half to the challenger), a challenger that gained its share, and a consumer that
- * received the VM's digits.
+ * received the VM's digits. SIGTERM or SIGINT to a running `mlvm demo` process stops its chain with it: one line,
+ * exit 1, the chain's process gone and its port closed.
  */
 import { ethers } from "ethers";
 import { describe, expect, it } from "vitest";
@@ -11,6 +12,7 @@ import type { DemoSummary } from "../../demo/scenario.js";
 import { decodeOutput } from "../../interpreter/run.js";
 import { mnist, mnistInput } from "../helpers/models.js";
 import { WasmMachine } from "../../interpreter/wasm/machine.js";
+import { listening, running, spawnMlvm } from "./processes.js";
 
 describe("mlvm demo", () => {
   it("--json: a fraud caught by k-ary dissection down to the lying step, the bond settled, both digits delivered", async () => {
@@ -60,6 +62,23 @@ describe("mlvm demo", () => {
     const machine = new WasmMachine(mnist());
     expect(s.results.map((r) => r.digit)).toEqual([3, 4]);
     for (const r of s.results) expect(r.delivered).toBe(decodeOutput(mnist().program, machine.run(mnistInput(r.digit))).prediction);
+  }, 120_000);
+
+  it.each(["SIGTERM", "SIGINT"] as const)("%s mid-demo stops its chain: one line, exit 1, the chain's process gone, its port closed", async (signal) => {
+    const run = spawnMlvm(["demo", "--lie-at-step", "100"]);
+    try {
+      const [, port] = await run.waitForOut(/^local chain 31337 at http:\/\/127\.0\.0\.1:(\d+): contracts deployed/);
+      const chain = run.child(/hardhat node --hostname 127\.0\.0\.1 --port /);
+      expect(chain).toBeDefined();
+      expect(running(chain!)).toBe(true);
+      run.process.kill(signal);
+      expect(await run.exited).toEqual({ code: 1, signal: null });
+      expect(run.err).toEqual([`mlvm demo: interrupted by ${signal}; the local chain is stopped`]);
+      expect(running(chain!)).toBe(false);
+      expect(await listening(Number(port))).toBe(false);
+    } finally {
+      run.process.kill("SIGKILL");
+    }
   }, 120_000);
 
   it("a bad option is one line and exit 2, before any chain starts", async () => {

@@ -138,11 +138,12 @@ export class RpcProxy {
 /**
  * A JSON-RPC proxy that refuses eth_getLogs over more than `maxBlocks` blocks, as hosted providers do (answering a
  * JSON-RPC error, -32005 "query exceeds max block range"), and passes everything else to the node. Batched requests
- * are answered element by element. `refused` counts the refusals.
+ * are answered element by element. `refused` counts the refusals, `getLogs` every eth_getLogs asked.
  */
 export class LogCapProxy {
   private server: HttpServer | undefined;
   refused = 0;
+  getLogs = 0;
   port = 0;
 
   constructor(
@@ -168,6 +169,7 @@ export class LogCapProxy {
 
   private async answer(r: RpcRequest): Promise<unknown> {
     if (r.method === "eth_getLogs") {
+      this.getLogs++;
       const filter = (r.params?.[0] ?? {}) as { fromBlock?: string; toBlock?: string; blockHash?: string };
       if (!filter.blockHash) {
         const head = async () => BigInt(((await this.forward({ jsonrpc: "2.0", id: 0, method: "eth_blockNumber", params: [] })) as { result: string }).result);

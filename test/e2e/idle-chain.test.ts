@@ -4,7 +4,7 @@
  * that nobody will mine: a proposer's daemon finalizes its claim once the window has passed in wall time.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LocalNode, startLocalNode } from "../../localchain/hardhat-node.js";
+import { type LocalNode, startLocalNode } from "../../localchain/local-node.js";
 import { E2E_PARAMS, scenario, startDaemon, type Daemon } from "./harness.js";
 
 let node: LocalNode;
