@@ -150,6 +150,7 @@ export class TxPipeline {
     this.journal.save();
     try {
       await this.broadcast(tx, raw);
+      this.o.log("info", "tx-sent", { what: call.what, nonce, hash: tx.versions[0].hash, maxFeeGwei: ethers.formatUnits(maxFee, "gwei"), inFlight: this.inFlight(), tags: tx.tags });
     } catch (error) {
       if (insufficientFundsText(error) !== undefined) {
         // Never in a mempool: forget it, so that its nonce is free for the next transaction.
