@@ -63,9 +63,14 @@ export class AgentSender {
     return tx;
   }
 
-  /** Follows the pipeline to `head` and delivers what ended. */
-  async poll(head: ethers.Block): Promise<void> {
-    for (const outcome of await this.pipeline.poll(head)) await this.deliver(outcome);
+  /** Follows the pipeline to `head` and delivers what ended; returns the newest block a delivered receipt is in. */
+  async poll(head: ethers.Block): Promise<number> {
+    let newest = head.number;
+    for (const outcome of await this.pipeline.poll(head)) {
+      if ("receipt" in outcome) newest = Math.max(newest, outcome.receipt.blockNumber);
+      await this.deliver(outcome);
+    }
+    return newest;
   }
 
   private async deliver(o: TxOutcome): Promise<void> {

@@ -249,21 +249,23 @@ export class Agent {
    */
   async tick(): Promise<"sent" | "waiting" | "idle"> {
     const { provider } = this.o.chain;
-    const [head, genesis] = await Promise.all([provider.getBlock("latest"), provider.getBlock(0)]);
+    const [latest, genesis] = await Promise.all([provider.getBlock("latest"), provider.getBlock(0)]);
+    let head = latest!;
     if (genesis?.hash && genesis.hash !== this.s.genesis) throw new ChainRestartedError(genesis.hash, `the chain's genesis is now ${genesis.hash}, not ${this.s.genesis}: the chain restarted`);
     if (!(await this.oracleDeployed())) return "idle";
-    await this.followReorgs(head!);
-    await this.sender.poll(head!);
-    const safe = head!.number - this.o.confirmations;
+    await this.followReorgs(head);
+    // A receipt from a block mined since `head` was read: plan at that block, not the one before it.
+    if ((await this.sender.poll(head)) > head.number) head = (await provider.getBlock("latest"))!;
+    const safe = head.number - this.o.confirmations;
     if (safe > this.s.cursor) await this.scan(this.s.cursor + 1, safe);
     await this.judgeNew();
     let sent = false;
-    const now = chainNow(head!);
-    if (!this.stopping) sent = (await this.challengeWrongClaims(head!, now)) || sent;
-    if (!this.stopping) sent = (await this.desk.play(head!, now)) || sent;
-    for (const [id, claim] of Object.entries(this.s.claims)) if (!this.stopping) sent = (await this.finalizeOwn(BigInt(id), claim, head!)) || sent;
-    if (!this.stopping) sent = (await this.collectRewards(head!)) || sent;
-    if (!this.stopping) sent = (await this.withdrawCredit(head!)) || sent;
+    const now = chainNow(head);
+    if (!this.stopping) sent = (await this.challengeWrongClaims(head, now)) || sent;
+    if (!this.stopping) sent = (await this.desk.play(head, now)) || sent;
+    for (const [id, claim] of Object.entries(this.s.claims)) if (!this.stopping) sent = (await this.finalizeOwn(BigInt(id), claim, head)) || sent;
+    if (!this.stopping) sent = (await this.collectRewards(head)) || sent;
+    if (!this.stopping) sent = (await this.withdrawCredit(head)) || sent;
     await this.forgetSettled();
     const waiting = this.sender.pipeline.inFlight() > 0;
     if (!sent && !waiting && !this.stopping) await this.warmTrees(150);

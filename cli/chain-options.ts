@@ -86,10 +86,11 @@ export function checkModelOptions(values: Values, required: boolean): void {
  * The model with on-chain id `modelId` from --model (which must be it: WrongModelError later otherwise, as the
  * proposer checks) or --models; undefined if neither option is given.
  */
-export function shelvedModel(values: Values, modelId: string): ShelvedModel | undefined {
+export function shelvedModel(values: Values, modelId: string, warn: (line: string) => void): ShelvedModel | undefined {
   if (typeof values.model === "string") return new ModelShelf().add(loadModel(values.model), values.model);
   if (typeof values.models === "string") {
-    const shelved = ModelShelf.fromDir(values.models).get(modelId);
+    // A file that does not load is skipped, said on stderr: it must not stop the command using another model.
+    const shelved = ModelShelf.fromDir(values.models, (skipped) => warn(`warning: skipped ${skipped.file}: ${skipped.reason}`)).get(modelId);
     if (!shelved) throw new ModelNotFoundError(`--models ${values.models} holds no model with id ${modelId}`);
     return shelved;
   }

@@ -41,7 +41,7 @@ export const claimCommand: Command = {
     lieFrom(values, () => 0); // the command line's errors before any work
     await withChain(values, async (chain) => {
       const request = await findRequest(chain, requestId);
-      const shelved = shelvedModel(values, request.modelId)!;
+      const shelved = shelvedModel(values, request.modelId, io.err)!;
       checkModelFor(shelved, request);
       const lie = lieFrom(values, () => shelved.model.meta.steps);
       const book = claimBookOf(chain, values);

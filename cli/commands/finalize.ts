@@ -31,7 +31,7 @@ export const finalizeCommand: Command = {
     await withChain(values, async (chain) => {
       const claim = await findClaim(chain, claimId);
       const request = await findRequest(chain, requestOfClaim(claimId), claim.block);
-      const shelved = shelvedModel(values, request.modelId)!;
+      const shelved = shelvedModel(values, request.modelId, io.err)!;
       const view = viewOfClaim(shelved, request, claim, claimBookOf(chain, values));
       if (!view) {
         throw new ClaimNotReproducibleError(

@@ -6,7 +6,7 @@ import { checkModelFor } from "../../challenger/proposer.js";
 import { type GameView, clockLeft, position, turnOf } from "../../challenger/protocol.js";
 import { type ClaimInfo, type RequestInfo, claimFromEvent, findClaim, findRequest, outputFromLeaves, parseId, requestFromEvent, requestOfClaim } from "../../challenger/requests.js";
 import { decodeOutput } from "../../interpreter/run.js";
-import { type Command, UsageError } from "../command.js";
+import { type Command, type Io, UsageError } from "../command.js";
 import { CHAIN_OPTIONS, MODEL_OPTIONS, checkModelOptions, describeClaimId, shelvedModel, toJson, withChain } from "../chain-options.js";
 
 const CLAIM_STATUS = ["none", "open", "void", "final"] as const;
@@ -204,13 +204,13 @@ function gameText(g: GameEntry): string {
   return `active, ${where}; ${state}; ${clocks}${g.timeoutPossible ? "; anyone may end it with timeout()" : ""}`;
 }
 
-async function detail(chain: Chain, claimId: bigint, values: Record<string, string | boolean | undefined>, io: { out(line: string): void }) {
+async function detail(chain: Chain, claimId: bigint, values: Record<string, string | boolean | undefined>, io: Io) {
   const claim = await findClaim(chain, claimId);
   const request = await findRequest(chain, requestOfClaim(claimId), claim.block);
   const [onChain, model, block, splitBits] = await Promise.all([chain.oracle.getClaim(claimId), chain.registry.model(request.modelId), chain.provider.getBlock("latest"), chain.game.splitBits()]);
   const now = chainNow(block!);
   const N = Number(model.steps);
-  const shelved = shelvedModel(values, request.modelId);
+  const shelved = shelvedModel(values, request.modelId, io.err);
   if (shelved) checkModelFor(shelved, request);
   const decoded = shelved ? decodeOutput(shelved.model.program, outputFromLeaves(shelved.model.program, claim.outputLeaves)) : undefined;
   const status = CLAIM_STATUS[Number(onChain.status)];

@@ -1,8 +1,11 @@
 /**
- * An honest challenger behind an RPC provider that caps eth_getLogs at 1,000 blocks, on a chain 3,000 blocks longer
- * than its deployment, with automine off and 12 s of chain time per block: four lies from two sybil keys, each
- * defended by its own liar's daemon, all at once. The daemon's first scan asks for ~3,000 blocks in 2,000-block
- * chunks; the provider refuses; the daemon halves the range (said in one line), catches up, and wins every game.
+ * An honest challenger behind an RPC provider that caps eth_getLogs at 1,000 blocks, on a chain 10,000 blocks
+ * longer than its deployment, with automine off and 12 s of chain time per block: four lies from two sybil keys,
+ * each defended by its own liar's daemon, all at once. The daemon's first scan asks for ~10,000 blocks in
+ * 2,000-block chunks; the provider refuses; the daemon halves the range (said in one line), catches up, and wins
+ * every game. Then a voided request is claimed again, honestly: the daemon reads that request's input back from
+ * its one block (the state keeps requests as blocks) and judges it, where it once made one unbounded eth_getLogs,
+ * was refused, and never judged anything again.
  */
 import { ethers } from "ethers";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -13,6 +16,7 @@ import { type Daemon, LogCapProxy, scenario, startDaemon, until } from "./harnes
 
 const LIARS = [3, 5];
 const HONEST = 4;
+const HONEST_PROPOSER = 2;
 const N = mnist().meta.steps;
 const VOID = 2n;
 
@@ -32,11 +36,15 @@ afterAll(async () => {
   await node?.stop();
 });
 
-it("a 1,000-block eth_getLogs cap, 3,000 blocks to catch up, 12 s blocks, four lies from two sybil keys: every lie is voided by the honest daemon's proofs", async () => {
+it("a 1,000-block eth_getLogs cap, 10,000 blocks to catch up, 12 s blocks, four lies from two sybil keys: every lie is voided by the honest daemon's proofs", async () => {
   const s = await scenario(node.rpc);
-  await rpcCall(node.rpc, "hardhat_mine", [ethers.toQuantity(3000)]);
+  await rpcCall(node.rpc, "hardhat_mine", [ethers.toQuantity(10_000)]);
   const lies: bigint[] = [];
-  for (let k = 0; k < 4; k++) lies.push(await s.claim(LIARS[k % 2], await s.request(60 + k), { step: 1 + ((k * 1409) % N) }));
+  const requests: bigint[] = [];
+  for (let k = 0; k < 4; k++) {
+    requests.push(await s.request(60 + k));
+    lies.push(await s.claim(LIARS[k % 2], requests[k], { step: 1 + ((k * 1409) % N) }));
+  }
   for (const liar of LIARS) daemons.push(startDaemon(s, liar, ["--defend-only"]));
   miner = await startMiner(node.rpc, { intervalMs: 300, blockSeconds: 12 });
   proxy = new LogCapProxy(node.rpc, 1000);
@@ -59,7 +67,13 @@ it("a 1,000-block eth_getLogs cap, 3,000 blocks to catch up, 12 s blocks, four l
   expect(refusals.length).toBeGreaterThan(0);
   expect(refusals.at(-1)!.nextChunk as number).toBeLessThanOrEqual(1000);
   expect(honest.lines.filter((l) => l.event === "pass-failed")).toEqual([]);
-  const proofs = honest.lines.filter((l) => l.event === "move" && l.move === "prove");
-  expect(proofs.length).toBe(4);
+  // Each proof's line is written when the daemon finds its receipt (its next pass).
+  await until("four proofs logged", 30, () => honest.lines.filter((l) => l.event === "move" && l.move === "prove").length === 4);
+  // A voided request claimed again, honestly (it was made 10,000 blocks after the deployment): judged valid, no
+  // pass failed.
+  const again = await s.claim(HONEST_PROPOSER, requests[0]);
+  const verdict = await honest.waitFor("the new claim judged", (l) => l.event === "verdict" && l.claim === again.toString(), 60);
+  expect(verdict.verdict).toBe("valid");
+  expect(honest.lines.filter((l) => l.event === "pass-failed" || l.event === "rpc-retry")).toEqual([]);
   console.log(`capped eth_getLogs: ${proxy.refused} range(s) refused, chunks ${refusals.map((l) => l.nextChunk).join(" → ")}; 4 lies voided by proof`);
 }, 240_000);

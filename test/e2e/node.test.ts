@@ -150,6 +150,11 @@ describe.each(ENGINES)("mlvm node --engine %s", (engine) => {
       expect(accounts[19].toLowerCase()).toBe(new ethers.Wallet(hardhatKey(19)).address.toLowerCase());
       expect(await provider.getBalance(accounts[19])).toBe(ethers.parseEther("10000"));
       expect((await provider.getBlock("latest"))!.gasLimit).toBe(60_000_000n);
+      // The EIP-7825 per-transaction cap (2^24 gas) holds on both: a transaction asking one more is refused.
+      const sender = new ethers.Wallet(hardhatKey(18), provider);
+      await expect(sender.sendTransaction({ to: accounts[19], value: 1n, gasLimit: 2n ** 24n + 1n })).rejects.toThrow();
+      expect(await provider.getBalance(accounts[19])).toBe(ethers.parseEther("10000"));
+      expect((await (await sender.sendTransaction({ to: accounts[19], value: 1n, gasLimit: 2n ** 24n })).wait())!.status).toBe(1);
       const oracle = new ethers.Contract(d.contracts.InferenceOracle, ["function game() view returns (address)"], provider);
       expect(await oracle.game()).toBe(d.contracts.BisectionGame);
       provider.destroy();
