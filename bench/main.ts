@@ -12,6 +12,7 @@
  *                reveal and choice, the proof
  *   split        the same dispute for m = 1 … 6, lying from steps 1, 1750 and 3503: rounds and gas per move kind
  *   wall         the same dispute's wall time on a local Hardhat node, played by the daemons (mlvm demo)
+ *   state        the daemon's state file after 10,000 spam requests: its size and the time of a save (state-spam.ts)
  *   catch-up     a daemon started 10,000 blocks (5 claims) behind the head, through a 1,000-block eth_getLogs cap
  *                and uncapped: the time from its start to its verdict on the last claim (catch-up.ts)
  *   flood        localchain/flood.ts's scenarios: 64 lies in one block, 64 challenges of an honest claim (one key,
@@ -33,6 +34,8 @@
  *   split.cheapest                 the m with the lowest maxDispute
  *   split.defaultSplitBits         DEFAULT_PARAMS.splitBits, for comparison with split.cheapest
  *   disputeWall.splitBits          m of the demo's deployment (disputeWall.runs[].rounds: the demo's rounds)
+ *   state                          requests, kept (on the held model), bytes (of the state file), saveMedianMs,
+ *                                  saveMaxMs: the daemon's state after 10,000 spam requests
  *   catchUp                        blocks, cap, claims, and capped / uncapped: {catchUpMs, startupMs, getLogs,
  *                                  refused (null uncapped), chunks (the chunk sizes its refusals announced)}
  *   flood                          null when skipped (--quick, --no-flood); else scenarios[], one per scenario:
@@ -64,6 +67,7 @@ import { benchKeccak } from "./keccak.js";
 import { benchMerkle } from "./merkle.js";
 import { benchSplitSweep } from "./split-sweep.js";
 import { SCALE_SHAPES, benchScale, measureScalePoint } from "./scale.js";
+import { removeSpam, spamLine, spamState } from "./state-spam.js";
 import { formatUs } from "./timing.js";
 
 const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
@@ -140,6 +144,12 @@ export async function main(argv: string[]): Promise<void> {
   for (const r of wall.runs) log(`  lie from step ${String(r.lieAtStep).padStart(4)}: ${(r.wallMs / 1000).toFixed(2)} s, ${r.rounds} rounds (m = ${wall.splitBits}), ${r.gas.toLocaleString("en-US")} gas (challenge + moves + proof)`);
   log(`  median ${(wall.medianMs / 1000).toFixed(2)} s, max ${(wall.maxMs / 1000).toFixed(2)} s   (target ≤ 10 s; opML reports ~2 minutes)`);
 
+  log("\nThe daemon's state file under request spam (agent-events.ts applied to the oracle's parsed events, then saved 20 times)");
+  const spam = spamState(10_000);
+  removeSpam(spam);
+  const state = { requests: spam.requests, kept: spam.kept, bytes: spam.bytes, saveMedianMs: spam.saveMedianMs, saveMaxMs: spam.saveMaxMs };
+  log(`  ${spamLine(spam)}`);
+
   log("\nA daemon catching up with a deployment it has never read (mlvm challenger, a local Hardhat node, claims spread over the blocks)");
   const catchUp = await benchCatchUp(model, inputs.slice(0, 5));
   log(`  ${catchUpLine(catchUp)}`);
@@ -170,6 +180,6 @@ export async function main(argv: string[]): Promise<void> {
   }
 
   if (json) {
-    console.log(JSON.stringify({ node: process.version, model: "mnist-mlp 784-128-64-10", parameters: model.meta.parameters, steps: model.meta.steps, keccak, mnistInference: inference, trace, merkle, gas, dispute, split, disputeWall: wall, catchUp, flood, scale: scale ?? null }, bigintsAsStrings, 2));
+    console.log(JSON.stringify({ node: process.version, model: "mnist-mlp 784-128-64-10", parameters: model.meta.parameters, steps: model.meta.steps, keccak, mnistInference: inference, trace, merkle, gas, dispute, split, disputeWall: wall, state, catchUp, flood, scale: scale ?? null }, bigintsAsStrings, 2));
   }
 }

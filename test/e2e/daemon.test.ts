@@ -128,10 +128,12 @@ describe.each(ENGINES)("mlvm challenger against a %s node", (engine) => {
     expect(await status(s, claimId)).toBe(1n); // still open, for its claimant to finalize
     // The attacker's bond went to the claimant, who never ran anything.
     expect(await oracle.credit((await s.chain(HONEST)).address)).toBe(await oracle.challengeBond());
+    // The chain may show the game over before the daemon has logged its proof: its log is read once it has.
+    await guardian.waitFor("its proof", (l) => l.event === "move" && l.move === "prove" && l.game === gameId.toString());
+    await guardian.waitFor("the game over", (l) => l.event === "game-over" && l.game === gameId.toString() && l.result === "won");
     const moves = guardian.lines.filter((l) => l.event === "move" && l.game === gameId.toString());
     expect(moves.map((l) => l.move)).toEqual(["reveal", "reveal", "reveal", "prove"]);
     expect(moves.every((l) => l.role === "defender" && l.own === false)).toBe(true);
-    await guardian.waitFor("the game over", (l) => l.event === "game-over" && l.game === gameId.toString() && l.result === "won");
     await guardian.stop();
   }, 120_000);
 
