@@ -585,7 +585,7 @@ export class Agent {
     const bond = this.bond;
     const [balance, fees] = await Promise.all([provider.getBalance(this.o.chain.address), provider.getFeeData()]);
     const gasPrice = fees.maxFeePerGas ?? fees.gasPrice ?? 0n;
-    const short = (waiting: number, need: bigint) => this.funds.short("a challenge bond", balance, need, { claimsWaiting: waiting, bondEth: ethers.formatEther(bond) });
+    const short = (waiting: number, need: bigint) => this.funds.short("a challenge bond", balance, need, { claimsWaiting: waiting, bondEth: ethers.formatEther(bond) }, waiting);
     // Only as many as the balance has bonds for are estimated (an estimate sending more than the balance fails).
     const payable = Number(balance / bond);
     if (payable === 0) {

@@ -29,6 +29,7 @@ import { witnessArgs } from "../evm/witness-args.js";
 import { TAG, taggedHash, toHex } from "../vm/hash.js";
 import { until } from "./daemon-process.js";
 import { type Attack, challengers, distinctLeaves, revealer } from "./flood-bots.js";
+import type { Engine } from "./local-node.js";
 import { type Stage, eventsSince, extraKeys, feesOf, fund, idTopic, leastClockLeft, mnistImage, movesPerBlock, openStage, requestImages } from "./flood-env.js";
 import { setAutomine } from "./miner.js";
 
@@ -51,6 +52,8 @@ export interface FloodOptions {
   say?: (line: string) => void;
   /** Where to write the honest daemon's JSON log lines when the scenario ends (for a look at its timeline). */
   logFile?: string;
+  /** The chain's engine (default: $MLVM_CHAIN_ENGINE, else hardhat; flood-env.ts stageEngine). */
+  engine?: Engine;
 }
 
 function keepLog(o: FloodOptions, lines: readonly Record<string, unknown>[]): void {
@@ -63,7 +66,7 @@ function keepLog(o: FloodOptions, lines: readonly Record<string, unknown>[]): vo
  */
 async function onStage<T>(o: FloodOptions, run: (stage: Stage, began: number, watch: (lines: Record<string, unknown>[]) => void) => Promise<T>): Promise<T> {
   const began = performance.now();
-  const stage = await openStage();
+  const stage = await openStage({ engine: o.engine });
   let logged: Record<string, unknown>[] = [];
   try {
     return await run(stage, began, (lines) => (logged = lines));

@@ -24,5 +24,3 @@ export function hardhatCommand(port: number): ChainCommand {
   };
 }
 
-// The path this module had when it also ran the process; test/e2e/commands.test.ts still imports freePort from it.
-export { freePort } from "./ports.js";

@@ -60,7 +60,10 @@ export const nodeCommand: Command = {
         return;
       }
       const exit = await node.exited;
-      if (!node.stopRequested) throw new ChainExitedError(`the ${engine} chain (pid ${node.pid}) stopped on its own (${exitText(exit)}); the contracts in ${file} went with it`);
+      // Ctrl-C in a terminal signals the whole process group: the chain may exit of it before this process's own
+      // handler has run, so a signal that is on its way still counts as asked.
+      if (!node.stopRequested) await new Promise((r) => setTimeout(r, 250));
+      if (!node.stopRequested && !interrupt.signal.aborted) throw new ChainExitedError(`the ${engine} chain (pid ${node.pid}) stopped on its own (${exitText(exit)}); the contracts in ${file} went with it`);
       io.out("local chain stopped");
     } finally {
       process.off("SIGINT", onSignal);

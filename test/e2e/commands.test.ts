@@ -18,7 +18,7 @@ import { chooseMove, revealMove } from "../../challenger/moves.js";
 import { claimView } from "../../challenger/proposer.js";
 import { WasmMachine } from "../../interpreter/wasm/machine.js";
 import { toHex } from "../../vm/hash.js";
-import { freePort } from "../../localchain/hardhat-node.js";
+import { freePort } from "../../localchain/ports.js";
 import { inputLeaves } from "../../challenger/claims.js";
 import { readDeployments } from "../../challenger/deployments.js";
 import { eventsIn } from "../../challenger/protocol.js";

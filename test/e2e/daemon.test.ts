@@ -245,7 +245,7 @@ describe.each(ENGINES)("mlvm challenger against a %s node", (engine) => {
     const unaffordable = challenger.lines.filter((l) => l.event === "cannot-afford");
     expect(unaffordable.length).toBeGreaterThan(0);
     expect(unaffordable[0]).toMatchObject({ for: "a challenge bond", claimsWaiting: 1, address: thin.address });
-    expect(new Set(unaffordable.map((l) => `${l.balanceEth}/${l.needEth}`)).size).toBe(unaffordable.length);
+    expect(unaffordable.length).toBeLessThanOrEqual(2); // not again after each move's gas
     const third = challenger.lines.findIndex((l) => l.event === "challenge" && l.claim === lies[2].toString());
     expect(challenger.lines.slice(0, third).some((l) => l.event === "withdraw")).toBe(true);
     // Batches of moves stay within the budget (their limit: budget + 10% + 100,000), unless a single move.

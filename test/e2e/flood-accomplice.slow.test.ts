@@ -1,6 +1,6 @@
 /**
  * A liar and its accomplice against one honest daemon (localchain/flood.ts, scenario 3), on a local chain mining a
- * block every 250 ms at +12 s (a `hardhat node`, then anvil: the stage's engine is $MLVM_CHAIN_ENGINE): the liar's claim has a wrong state that two paths of the tree expose; the
+ * block every 250 ms at +12 s (a `hardhat node`, then anvil): the liar's claim has a wrong state that two paths of the tree expose; the
  * honest `mlvm challenger` challenges, the liar's second key challenges too, and the liar reveals only what its
  * accomplice's game needs, so the accomplice wins first. The honest daemon still wins its game (the void rule),
  * collects its share and withdraws; the liar's two keys together lose at least the burned half of the claim bond.
@@ -12,8 +12,7 @@ import { ENGINES } from "../../localchain/local-node.js";
 
 describe.each(ENGINES)("a liar whose accomplice wins first, on %s", (engine) => {
   it("the claim is void and settled between both winners; the honest daemon is paid; the liar loses at least the burn", async () => {
-    process.env.MLVM_CHAIN_ENGINE = engine;
-    const r = await liarAndAccomplice({ say: (line) => console.log(`[${engine}] ${line}`) }).finally(() => delete process.env.MLVM_CHAIN_ENGINE);
+    const r = await liarAndAccomplice({ engine, say: (line) => console.log(`[${engine}] ${line}`) });
     console.log(figuresLine(r.figures));
     console.log(`lie at leaf ${r.lieAt}; void by ${r.voidedBy === r.accomplice ? "the accomplice" : "the honest daemon"}; ${r.winners} winners, ${ethers.formatEther(r.share)} ETH each, ${ethers.formatEther(r.burned)} ETH burned; honest ${ethers.formatEther(r.honestAfter - r.honestBefore)} ETH; liar's keys ${ethers.formatEther(-r.liarLoss)} ETH (fees ${ethers.formatEther(r.liarFees)})`);
     expect(r.figures.games).toBe(2);

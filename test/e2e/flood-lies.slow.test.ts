@@ -2,7 +2,7 @@
  * A flood of lies on a live-like chain (localchain/flood.ts, scenario 1): 64 lying claims from 64 keys land in one
  * block of a local chain mining a block every 250 ms at +12 s, the liars answering every move at once; one
  * funded honest `mlvm challenger` voids every one of them, never coming within half its clock of running out, and
- * ends richer. On both engines: a `hardhat node`, then anvil (the stage's engine is $MLVM_CHAIN_ENGINE).
+ * ends richer. On both engines: a `hardhat node`, then anvil.
  */
 import { ethers } from "ethers";
 import { describe, expect, it } from "vitest";
@@ -12,8 +12,7 @@ import { ENGINES } from "../../localchain/local-node.js";
 
 describe.each(ENGINES)("64 lying claims in one block against one honest daemon, on %s", (engine) => {
   it("voids every lie; the daemon's challenges and moves go in batches; it keeps over half its clock and ends richer", async () => {
-    process.env.MLVM_CHAIN_ENGINE = engine;
-    const r = await floodOfLies({ say: (line) => console.log(`[${engine}] ${line}`) }).finally(() => delete process.env.MLVM_CHAIN_ENGINE);
+    const r = await floodOfLies({ engine, say: (line) => console.log(`[${engine}] ${line}`) });
     console.log(figuresLine(r.figures));
     console.log(`challenge transactions: ${r.challengeTxs} (at most ${r.mostChallengesInOneTx} claims in one); balance ${ethers.formatEther(r.honestBefore)} → ${ethers.formatEther(r.honestAfter)} ETH`);
     expect(r.claims).toBe(64);

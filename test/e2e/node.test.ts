@@ -110,7 +110,8 @@ describe("mlvm node", () => {
     const modified = statSync(file).mtimeMs;
     const provider = new ethers.JsonRpcProvider(`http://127.0.0.1:${port}`, undefined, { cacheTimeout: -1, staticNetwork: ethers.Network.from(31337) });
     const nonce = await provider.getTransactionCount(new ethers.Wallet(HARDHAT_KEY_0).address);
-    const runs = ENGINES.map((engine) => spawnMlvm(["node", "--engine", engine, "--port", String(port), "--deployments", file]));
+    // The default engine (as before --engine existed) and anvil.
+    const runs = [[], ["--engine", "anvil"]].map((engine) => spawnMlvm(["node", ...engine, "--port", String(port), "--deployments", file]));
     for (const [k, run] of runs.entries()) {
       expect(await run.exited, ENGINES[k]).toEqual({ code: 1, signal: null });
       expect(run.err).toEqual([`mlvm node: port ${port} on 127.0.0.1 is already in use (another chain or program listens there): give another --port`]);
