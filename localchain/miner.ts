@@ -38,6 +38,11 @@ export interface MinerOptions {
   intervalMs?: number;
   /** Chain time between blocks (default 12 s). */
   blockSeconds?: number;
+  /**
+   * The base fee of each block it mines, by the block's index from the miner's start, or undefined to leave it to
+   * EIP-1559 (hardhat_setNextBlockBaseFeePerGas, which anvil answers too): a fee spike on demand.
+   */
+  baseFeeWei?: (index: number) => bigint | undefined;
 }
 
 /** Turns automine off and mines a block at (previous + blockSeconds) every intervalMs until stopped. */
@@ -54,6 +59,8 @@ export async function startMiner(rpc: string, options: MinerOptions = {}): Promi
     while (!stopping) {
       const began = Date.now();
       try {
+        const baseFee = options.baseFeeWei?.(mined);
+        if (baseFee !== undefined) await rpcCall(rpc, "hardhat_setNextBlockBaseFeePerGas", ["0x" + baseFee.toString(16)]);
         await rpcCall(rpc, "evm_mine", [last + blockSeconds]);
         last += blockSeconds;
         mined++;
