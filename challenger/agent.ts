@@ -406,9 +406,10 @@ export class Agent {
       delete s.claims[id];
       this.ownViews.delete(id);
       for (const [gameId, g] of Object.entries(s.games)) if (g.claimId === id) delete s.games[gameId];
-      // Its request is kept (as a block) while it may be claimed again: until a claim on it is final.
+      // Its request is kept (as a block) while it may be claimed again: until a claim on it is final, or will be
+      // (a lapsed claim can only be finalized).
       if (!Object.values(s.claims).some((c) => c.requestId === claim.requestId)) {
-        if (claim.status === "final") delete s.requests[claim.requestId];
+        if (claim.status !== "void") delete s.requests[claim.requestId];
         this.requestInfo.delete(claim.requestId);
         this.honestTrees.delete(claim.requestId);
       }
