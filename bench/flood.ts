@@ -23,6 +23,10 @@ export async function benchFlood(log: (line: string) => void): Promise<FloodBenc
   };
   const lies = await floodOfLies();
   add(lies.figures, { claims: lies.claims, claimBlocks: lies.claimBlocks.length, voided: lies.voided, voidedByHonest: lies.voidedByHonest, challengeTxs: lies.challengeTxs, mostChallengesInOneTx: lies.mostChallengesInOneTx });
+  // The same flood with a gas budget that splits each round's 64 moves over several multicalls: with many
+  // transactions in flight they still land together (mostBatchesInABlock > 1).
+  const split = await floodOfLies({ honestArgs: ["--gas-budget", "2000000"] });
+  add(split.figures, { claims: split.claims, voided: split.voided, voidedByHonest: split.voidedByHonest, gasBudget: 2_000_000 });
   for (const keys of ["one", "many"] as const) {
     const c = await floodOfChallenges({ keys });
     add(c.figures, { keys, attempts: c.attempts, games: c.games, skipped: c.skipped.length, defenderWon: c.defenderWon, finalized: c.finalized, claimantGainWei: c.claimantGain.toString() });

@@ -215,7 +215,7 @@ export class GameDesk {
    * Its log lines are written when it is mined (a later pass).
    */
   private async send(moves: Move[], head: ethers.Block, timing: { began: number; readMs: number; buildMs: number }): Promise<boolean> {
-    const { chain, log } = this.c;
+    const { chain } = this.c;
     const to = chain.game.target as string;
     const estimating = performance.now();
     const estimates = await estimateEach(chain.provider, chain.address, moves.map((m) => ({ to, data: m.data })));
@@ -227,10 +227,25 @@ export class GameDesk {
       else this.reportOnce(`${m.intent.move}:${m.games[0]}:${m.view.depth}:${e.error}`, "move-dropped", { ...this.common(m), reason: e.error });
     });
     if (ready.length === 0) return false;
-    const { batch, deferred } = packUrgentFirst(ready, this.c.gasBudget);
+    // As many batches as the pipeline has room for, most urgent first: the moves a round needs beyond one
+    // budget go out now, in flight together, not after another pass re-estimates them.
+    let rest = ready;
+    let sent = false;
+    while (rest.length > 0 && this.c.hasRoom()) {
+      const { batch, deferred } = packUrgentFirst(rest, this.c.gasBudget);
+      if (!(await this.submitBatch(batch, deferred.length, head, { ...timing, estimateMs }))) break;
+      sent = true;
+      rest = deferred;
+    }
+    return sent;
+  }
+
+  /** Submits one multicall; its log lines are written when it is mined (a later pass). */
+  private async submitBatch(batch: Estimated[], deferred: number, head: ethers.Block, timing: { began: number; readMs: number; buildMs: number; estimateMs: number }): Promise<boolean> {
+    const { chain, log } = this.c;
     const gasLimit = batchGasLimit(batch.map((m) => m.gas));
     const sending = performance.now();
-    const call = { to, data: chain.game.interface.encodeFunctionData("multicall", [batch.map((m) => m.data)]), gasLimit };
+    const call = { to: chain.game.target as string, data: chain.game.interface.encodeFunctionData("multicall", [batch.map((m) => m.data)]), gasLimit };
     const tags = batch.map((m) => moveTag(m.intent, m.games[0], m.view));
     return this.c.submit(call, `multicall of ${batch.length} moves`, tags, head, async (receipt) => {
       const failed = failedCalls(receipt, chain.game);
@@ -249,11 +264,11 @@ export class GameDesk {
         chooses: count("choose"),
         proves: count("prove"),
         timeouts: count("timeout"),
-        deferred: deferred.length,
+        deferred,
         gasUsed: receipt.gasUsed,
         gasLimit,
         // Where the time went: reading positions, building the moves, estimating them, and until it was mined.
-        ms: { read: timing.readMs, build: timing.buildMs, estimate: estimateMs, mined: Math.round(performance.now() - sending), pass: Math.round(performance.now() - timing.began) },
+        ms: { read: timing.readMs, build: timing.buildMs, estimate: timing.estimateMs, mined: Math.round(performance.now() - sending), pass: Math.round(performance.now() - timing.began) },
       });
     });
   }

@@ -244,12 +244,18 @@ export async function feesOf(provider: ethers.Provider, hashes: string[]): Promi
 }
 
 /** The daemon's moves per block in which it moved, from its "batch" lines. */
-export function movesPerBlock(lines: readonly LogLine[]): { max: number; mean: number; blocks: number; moves: number } {
+export function movesPerBlock(lines: readonly LogLine[]): { max: number; mean: number; blocks: number; moves: number; mostBatchesInABlock: number } {
   const byBlock = new Map<number, number>();
-  for (const l of lines) if (l.event === "batch") byBlock.set(Number(l.block), (byBlock.get(Number(l.block)) ?? 0) + Number(l.moves));
+  const batches = new Map<number, number>();
+  for (const l of lines) {
+    if (l.event !== "batch") continue;
+    byBlock.set(Number(l.block), (byBlock.get(Number(l.block)) ?? 0) + Number(l.moves));
+    batches.set(Number(l.block), (batches.get(Number(l.block)) ?? 0) + 1);
+  }
   const counts = [...byBlock.values()].filter((n) => n > 0);
   const moves = counts.reduce((a, b) => a + b, 0);
-  return { max: Math.max(0, ...counts), mean: counts.length ? moves / counts.length : 0, blocks: counts.length, moves };
+  // Several multicalls of one key in one block: the pipeline kept them in flight together.
+  return { max: Math.max(0, ...counts), mean: counts.length ? moves / counts.length : 0, blocks: counts.length, moves, mostBatchesInABlock: Math.max(0, ...batches.values()) };
 }
 
 /** The least clock left (seconds) at any move the daemon made as `role`, as of the block that included it. */

@@ -54,6 +54,8 @@ export interface FloodOptions {
   logFile?: string;
   /** The chain's engine (default: $MLVM_CHAIN_ENGINE, else hardhat; flood-env.ts stageEngine). */
   engine?: Engine;
+  /** Further options of the honest daemon (scenario 1), e.g. a small --gas-budget to split each round's moves. */
+  honestArgs?: string[];
 }
 
 function keepLog(o: FloodOptions, lines: readonly Record<string, unknown>[]): void {
@@ -82,7 +84,7 @@ export interface FloodFigures {
   /** Blocks from the flood's first block (claims, or challenges) to its resolution (last void, or last game over). */
   blocksToResolve: number;
   /** The honest daemon's game moves per block, over the blocks in which it moved. */
-  honestMovesPerBlock: { max: number; mean: number; blocks: number; moves: number };
+  honestMovesPerBlock: { max: number; mean: number; blocks: number; moves: number; mostBatchesInABlock: number };
   /** Reveals on the game contract: one per distinct (node, levels), however many games shared it. */
   distinctReveals: number;
   /** The least clock (s) the honest daemon had left at any move it made in the scenario's role, of `clock`. */
@@ -99,7 +101,7 @@ const CLOCK = DEFAULT_PARAMS.clock;
 
 export function figuresLine(f: FloodFigures): string {
   const m = f.honestMovesPerBlock;
-  return `${f.scenario}: ${f.games} games, resolved in ${f.blocksToResolve} blocks (${(f.wallMs / 1000).toFixed(1)} s wall), honest moves per block max ${m.max} mean ${m.mean.toFixed(1)} over ${m.blocks} blocks (${m.moves} moves), ${f.distinctReveals} distinct reveals, least clock left ${f.leastClockLeft} s of ${f.clock} s; scenario ${(f.totalWallMs / 1000).toFixed(1)} s`;
+  return `${f.scenario}: ${f.games} games, resolved in ${f.blocksToResolve} blocks (${(f.wallMs / 1000).toFixed(1)} s wall), honest moves per block max ${m.max} mean ${m.mean.toFixed(1)} over ${m.blocks} blocks (${m.moves} moves, up to ${m.mostBatchesInABlock} batches in a block), ${f.distinctReveals} distinct reveals, least clock left ${f.leastClockLeft} s of ${f.clock} s; scenario ${(f.totalWallMs / 1000).toFixed(1)} s`;
 }
 
 // ——— 1. a flood of lies ———
@@ -133,7 +135,7 @@ export async function floodOfLies(o: FloodOptions = {}): Promise<LiesResult> {
     const views = requests.map((_, k) => claimView(stage.shelved.machine.trace(mnistImage(k)), { step: 1 + Math.floor(Math.random() * N) }));
     say(`${n} liars funded, ${n} requests made, ${n} lying claims built`);
 
-    const honest = stage.daemon({ account: HONEST, name: "honest challenger" });
+    const honest = stage.daemon({ account: HONEST, name: "honest challenger", extra: o.honestArgs });
     watch(honest.lines);
     const started = await honest.waitFor("start", (l) => l.event === "start", 90);
     const honestAddress = started.address as string;
@@ -178,7 +180,7 @@ export async function floodOfLies(o: FloodOptions = {}): Promise<LiesResult> {
     const batches = honest.lines.filter((l) => l.event === "challenge-batch");
     return {
       figures: {
-        scenario: `${n} lying claims in one block`,
+        scenario: `${n} lying claims in one block${o.honestArgs?.length ? ` (honest daemon ${o.honestArgs.join(" ")})` : ""}`,
         games: (await eventsSince(oracle, "Challenged", first)).length,
         blocksToResolve: lastVoid - first,
         honestMovesPerBlock: movesPerBlock(honest.lines),
