@@ -25,7 +25,7 @@ import { encodeModelFile } from "../compiler/modelfile.js";
 import { type LogLine, spawnDaemon, until } from "../localchain/daemon-process.js";
 import { startLocalNode } from "../localchain/local-node.js";
 import { rpcCall } from "../localchain/miner.js";
-import { LogCapProxy } from "../test/e2e/harness.js";
+import { LogCapProxy } from "../localchain/log-cap-proxy.js";
 
 export const CATCH_UP_BLOCKS = 10_000;
 export const CATCH_UP_CAP = 1000;

@@ -31,7 +31,7 @@ import { roleOf } from "./agent-planner.js";
 import { forkPoint, undoAfter } from "./agent-reorg.js";
 import { AgentSender, type Call, type OnMined } from "./agent-sender.js";
 import { type AgentStateData, AgentState, type ClaimRecord, type StateIdentity, TAIL_LENGTH } from "./agent-state.js";
-import { type Chain, chainNow } from "./chain.js";
+import { type Chain, ChainMismatchError, chainNow } from "./chain.js";
 import type { ClaimBook } from "./claim-book.js";
 import type { ClaimView } from "./claims.js";
 import type { Logger } from "./log.js";
@@ -105,6 +105,7 @@ export class Agent {
   private lastStatus = 0;
   /** The oracle is missing on this chain (said once): a restarted chain not yet redeployed. */
   private oracleMissing = false;
+  private fundsChecked = false;
 
   private constructor(
     private readonly o: AgentOptions,
@@ -159,7 +160,6 @@ export class Agent {
       if (setAside) o.log("warn", "state-set-aside", { file: setAside, reason });
       agent = new Agent(o, state, id, lock, Number(await chain.game.splitBits()));
       agent.logStart(resumed);
-      await agent.checkFunds();
     } catch (error) {
       lock.release();
       throw error;
@@ -187,16 +187,19 @@ export class Agent {
   }
 
   /**
-   * At start: what the key holds, and a warning if it cannot pay what its job needs — a challenge bond and a
-   * dispute's gas for a challenger, a dispute's gas for a defender — at today's fee.
+   * At the first pass: what the key holds, and a warning if it cannot pay what its job needs — a challenge bond and
+   * a dispute's gas for a challenger, a dispute's gas for a defender — at today's fee. (In the pass, not in open():
+   * an RPC failure there is retried like any other.)
    */
   private async checkFunds(): Promise<void> {
+    if (this.fundsChecked) return;
     const { provider, oracle, address } = this.o.chain;
     const [balance, fees] = await Promise.all([provider.getBalance(address), provider.getFeeData()]);
     const fee = fees.maxFeePerGas ?? fees.gasPrice ?? 0n;
     this.bond ??= (await oracle.challengeBond()) as bigint;
     const need = (this.o.challenge === false ? 0n : this.bond) + DISPUTE_GAS * fee;
     if (balance < need) this.funds.short(this.o.challenge === false ? "a dispute's gas" : "a challenge bond and a dispute's gas", balance, need);
+    this.fundsChecked = true;
   }
 
   /**
@@ -216,6 +219,10 @@ export class Agent {
           if (error instanceof ChainRestartedError) {
             this.restartState(error);
             continue;
+          }
+          if (error instanceof ChainMismatchError) {
+            this.o.log("error", "chain-changed", { error: error.message });
+            throw error; // nothing this daemon can do on another chain: the command exits, in one line
           }
           // A typed error is ours to fix (logged as such); anything else is the node or the network. Both retry.
           if (error instanceof MlvmError) this.o.log("error", "pass-failed", { error: oneLine(error), retryInMs: backoff });
@@ -251,8 +258,14 @@ export class Agent {
     const { provider } = this.o.chain;
     const [latest, genesis] = await Promise.all([provider.getBlock("latest"), provider.getBlock(0)]);
     let head = latest!;
-    if (genesis?.hash && genesis.hash !== this.s.genesis) throw new ChainRestartedError(genesis.hash, `the chain's genesis is now ${genesis.hash}, not ${this.s.genesis}: the chain restarted`);
+    if (genesis?.hash && genesis.hash !== this.s.genesis) {
+      // Restarted: the same chain id is the same deployments file's chain, served afresh; another id is not.
+      const chainId = Number(await provider.send("eth_chainId", []));
+      if (chainId !== this.id.chainId) throw new ChainMismatchError(`the RPC now serves chain ${chainId}, not chain ${this.id.chainId} of the deployments file: stopping (give the right --rpc or --deployments)`);
+      throw new ChainRestartedError(genesis.hash, `the chain's genesis is now ${genesis.hash}, not ${this.s.genesis}: the chain restarted`);
+    }
     if (!(await this.oracleDeployed())) return "idle";
+    await this.checkFunds();
     await this.followReorgs(head);
     // A receipt from a block mined since `head` was read: plan at that block, not the one before it.
     if ((await this.sender.poll(head)) > head.number) head = (await provider.getBlock("latest"))!;
@@ -294,6 +307,7 @@ export class Agent {
     const { state, setAside } = this.state.setAside(this.id, this.o.chain.deployments.fromBlock ?? 0);
     this.state = state;
     this.o.log("error", "chain-restarted", { reason: restart.message, stateSetAside: setAside });
+    this.sender.pipeline.reset();
     this.requestInfo.clear();
     this.honestTrees.clear();
     this.ownViews.clear();

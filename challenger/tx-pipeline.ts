@@ -119,6 +119,13 @@ export class TxPipeline {
     return this.journal.txs();
   }
 
+  /** Forgets what this process remembers of its broadcasts (for a journal of a chain that restarted). */
+  reset(): void {
+    this.broadcastAt.clear();
+    this.capped.clear();
+    this.chainId = undefined;
+  }
+
   /** Transactions sent and not mined yet. */
   inFlight(): number {
     return this.txs.filter((t) => !t.mined).length;

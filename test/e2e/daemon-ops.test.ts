@@ -1,13 +1,17 @@
 /**
  * The daemon as an operator runs it, against what a real deployment throws at it: a second instance of the same
  * key (refused: two daemons would pay two bonds and race every nonce), a key with no ETH (said once, not three
- * times a second), and the chain restarting under a running daemon (a new genesis: said once, the state set aside,
- * and the daemon goes on with the new chain instead of looping on a panic or going blind). Real `mlvm challenger`
- * processes against real `hardhat node` processes.
+ * times a second), the chain restarting under a running daemon (a new genesis: said once, the state set aside,
+ * and the daemon goes on with the new chain instead of looping on a panic or going blind), and the RPC serving
+ * another chain id (it stops in one line: the deployments file is not for that chain). Real `mlvm challenger`
+ * processes against real `hardhat node` and anvil processes.
  */
+import { spawn } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { ethers } from "ethers";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { rpcChainId } from "../../challenger/deployments.js";
+import { anvilCommand } from "../../localchain/anvil-node.js";
 import { type LocalNode, startLocalNode } from "../../localchain/local-node.js";
 import { freePort } from "../../localchain/ports.js";
 import { spawnDaemon } from "../../localchain/daemon-process.js";
@@ -104,4 +108,26 @@ describe("mlvm challenger, operated", () => {
     expect(d.lines.filter((l) => l.event === "chain-restarted")).toHaveLength(1);
     expect(d.lines.filter((l) => l.event === "pass-failed")).toEqual([]);
   }, 150_000);
+
+  it("the RPC comes back serving another chain id: the daemon stops, exit 1, one line naming both chains", async () => {
+    const port = await freePort();
+    const before = await startLocalNode({ engine: "anvil", port });
+    nodes.push(before);
+    const s = await scenario(before.rpc);
+    const d = daemon(s, CHALLENGER);
+    await d.waitFor("start", (l) => l.event === "start");
+    await before.stop();
+    const { file, args } = anvilCommand(port);
+    const other = spawn(file, args.map((a) => (a === "31337" ? "4242" : a)), { stdio: "ignore" });
+    const gone = new Promise((resolve) => other.once("exit", resolve));
+    try {
+      await until("anvil as chain 4242", 30, () => rpcChainId(before.rpc).then((id) => id === 4242, () => false));
+      expect(await d.exited).toBe(1);
+      expect(d.stderrTail()).toMatch(/^mlvm challenger: the RPC now serves chain 4242, not chain 31337 of the deployments file/);
+      expect(d.lines.filter((l) => l.event === "chain-changed")).toHaveLength(1);
+    } finally {
+      other.kill("SIGTERM");
+      await gone;
+    }
+  }, 90_000);
 });

@@ -1,6 +1,6 @@
 /**
- * A flood of challenges against one honest claim (localchain/flood.ts, scenario 2), on a `hardhat node` mining a
- * block every 250 ms at +12 s: 64 attempts from one key (one game opens; the others are turned away
+ * A flood of challenges against one honest claim (localchain/flood.ts, scenario 2), on a local chain (a `hardhat
+ * node`, then anvil) mining a block every 250 ms at +12 s: 64 attempts from one key (one game opens; the others are turned away
  * AlreadyChallenged), then 64 games from 64 keys, each attacker heading for its own leaf and stalling every move
  * until its clock has a minute per move left. The claimant's `mlvm challenger --defend-only` wins every game and
  * finalizes the claim after its window.
@@ -9,6 +9,7 @@ import { ethers } from "ethers";
 import { describe, expect, it } from "vitest";
 import { DEFAULT_PARAMS } from "../../challenger/deployments.js";
 import { type ChallengesResult, figuresLine, floodOfChallenges } from "../../localchain/flood.js";
+import { ENGINES } from "../../localchain/local-node.js";
 
 function expectDefended(r: ChallengesResult): void {
   expect(r.finalized).toBe(true);
@@ -20,9 +21,9 @@ function expectDefended(r: ChallengesResult): void {
   expect(r.figures.leastClockLeft).toBeGreaterThan(DEFAULT_PARAMS.clock / 2);
 }
 
-describe("64 challenges of one honest claim", () => {
+describe.each(ENGINES)("64 challenges of one honest claim, on %s", (engine) => {
   it("from one key: one game opens, 63 are turned away; the defender wins it and the claim finalizes", async () => {
-    const r = await floodOfChallenges({ keys: "one", say: (line) => console.log(line) });
+    const r = await floodOfChallenges({ engine, keys: "one", say: (line) => console.log(`[${engine}] ${line}`) });
     console.log(figuresLine(r.figures));
     expect(r.attempts).toBe(64);
     expect(r.games).toBe(1);
@@ -32,7 +33,7 @@ describe("64 challenges of one honest claim", () => {
   }, 240_000);
 
   it("from 64 keys spread over the tree and stalling: the defender reveals every node asked, wins all 64, finalizes", async () => {
-    const r = await floodOfChallenges({ keys: "many", say: (line) => console.log(line) });
+    const r = await floodOfChallenges({ engine, keys: "many", say: (line) => console.log(`[${engine}] ${line}`) });
     console.log(figuresLine(r.figures));
     expect(r.games).toBe(64);
     expect(r.skipped).toEqual([]);
