@@ -34,7 +34,7 @@ import { type AgentStateData, AgentState, type ClaimRecord, type StateIdentity, 
 import { type Chain, ChainMismatchError, chainNow } from "./chain.js";
 import type { ClaimBook } from "./claim-book.js";
 import type { ClaimView } from "./claims.js";
-import type { Logger } from "./log.js";
+import { type Logger, errorLine } from "./log.js";
 import type { ModelShelf, ShelvedModel } from "./models.js";
 import { eventsIn } from "./protocol.js";
 import { FINALIZE_GAS, finalizeArgs, traceRequest, viewOfClaim } from "./proposer.js";
@@ -225,8 +225,8 @@ export class Agent {
             throw error; // nothing this daemon can do on another chain: the command exits, in one line
           }
           // A typed error is ours to fix (logged as such); anything else is the node or the network. Both retry.
-          if (error instanceof MlvmError) this.o.log("error", "pass-failed", { error: oneLine(error), retryInMs: backoff });
-          else this.o.log("warn", "rpc-retry", { error: oneLine(error), retryInMs: backoff });
+          if (error instanceof MlvmError) this.o.log("error", "pass-failed", { error: errorLine(error), retryInMs: backoff });
+          else this.o.log("warn", "rpc-retry", { error: errorLine(error), retryInMs: backoff });
           await this.sleep(backoff);
           backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
         }
@@ -330,10 +330,11 @@ export class Agent {
 
   /** Undoes what blocks after `fork` did to the state, so that the next scan reads them again. */
   private rewind(fork: number, why: string): void {
-    if (fork >= this.s.cursor && !Object.values(this.s.games).some((g) => (g.endBlock ?? 0) > fork || g.fromBlock > fork) && !Object.values(this.s.claims).some((c) => c.block > fork || (c.statusBlock ?? 0) > fork || (c.settledBlock ?? 0) > fork)) return;
     const cursorWas = this.s.cursor;
     const undone = undoAfter(this.s, fork);
     this.state.save();
+    // A dropped block after the cursor that held nothing the state had taken in: nothing to undo or read again.
+    if (this.s.cursor === cursorWas && Object.values(undone).every((n) => n === 0)) return;
     this.desk = this.newDesk(); // its cached positions may be of the dropped branch
     this.cursorTime = undefined;
     this.o.log("warn", "reorg", { reason: why, fork, cursorWas, cursor: this.s.cursor, undone });
@@ -530,7 +531,8 @@ export class Agent {
   private async submit(call: Call, what: string, tags: string[], head: ethers.Block, onMined?: OnMined): Promise<boolean> {
     try {
       await this.sender.submit(call, what, tags, head, onMined);
-      this.funds.ok("gas", await this.o.chain.provider.getBalance(this.o.chain.address));
+      // Only a shortfall said before needs the balance: no extra RPC per transaction otherwise.
+      if (this.funds.isShort("gas")) this.funds.ok("gas", await this.o.chain.provider.getBalance(this.o.chain.address));
       return true;
     } catch (error) {
       if (error instanceof PipelineFullError) return false;
@@ -732,8 +734,4 @@ export class Agent {
   snapshot(): AgentStateData {
     return structuredClone(this.s);
   }
-}
-
-function oneLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0].slice(0, 300);
 }

@@ -9,7 +9,7 @@
  */
 import type { ethers } from "ethers";
 import { MlvmError } from "../vm/errors.js";
-import type { Logger } from "./log.js";
+import { type Logger, errorLine } from "./log.js";
 
 /** The provider refuses eth_getLogs even for a single block: no smaller range is left to ask. */
 export class LogRangeRefusedError extends MlvmError {}
@@ -108,9 +108,9 @@ export class LogReader {
     } catch (error) {
       if (!isRangeRefusal(error)) throw error;
       const blocks = to - from + 1;
-      if (blocks === 1) throw new LogRangeRefusedError(`the RPC provider refuses eth_getLogs even for the single block ${from}: ${oneLine(error)}`);
+      if (blocks === 1) throw new LogRangeRefusedError(`the RPC provider refuses eth_getLogs even for the single block ${from}: ${errorLine(error)}`);
       this.size = Math.min(this.size, Math.ceil(blocks / 2));
-      this.log?.("warn", "log-range-refused", { from, to, blocks, nextChunk: this.size, error: oneLine(error) });
+      this.log?.("warn", "log-range-refused", { from, to, blocks, nextChunk: this.size, error: errorLine(error) });
       return undefined;
     }
   }
@@ -126,11 +126,4 @@ export function isRangeRefusal(error: unknown): boolean {
   const answered = [e.error?.message, e.info?.error?.message].find((m) => typeof m === "string") as string | undefined;
   if (answered === undefined && e.code !== "UNKNOWN_ERROR" && e.code !== "SERVER_ERROR") return false;
   return /range|too (many|large|wide|big)|more than|exceed|limit/i.test(answered ?? String(e.message));
-}
-
-/** The node's own words when it answered (ethers wraps them in "could not coalesce error (…)"), else the message. */
-function oneLine(error: unknown): string {
-  const answered = (error as { error?: { message?: unknown } } | undefined)?.error?.message;
-  const text = typeof answered === "string" ? answered : error instanceof Error ? error.message : String(error);
-  return text.split("\n")[0].slice(0, 300);
 }

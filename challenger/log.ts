@@ -10,6 +10,16 @@ export interface Logger {
   (level: Level, event: string, fields?: LogFields): void;
 }
 
+/**
+ * An error as one log field: the node's own words when it answered (ethers wraps them in "could not coalesce error
+ * (…)" with the whole request), else the message; its first line, at most `max` characters.
+ */
+export function errorLine(error: unknown, max = 300): string {
+  const answered = (error as { error?: { message?: unknown } } | undefined)?.error?.message;
+  const text = typeof answered === "string" ? answered : error instanceof Error ? error.message : String(error);
+  return text.split("\n")[0].slice(0, max);
+}
+
 /** A JSON.stringify replacer: bigints (ids, wei, gas) as decimal strings. */
 export const bigintsAsStrings = (_key: string, value: unknown): unknown => (typeof value === "bigint" ? value.toString() : value);
 

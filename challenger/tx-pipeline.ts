@@ -20,7 +20,7 @@
 import { ethers } from "ethers";
 import { MlvmError } from "../vm/errors.js";
 import { insufficientFundsText } from "./funds.js";
-import type { Logger } from "./log.js";
+import { type Logger, errorLine } from "./log.js";
 
 /** One transaction in the journal. Amounts are decimal strings (the journal is JSON). */
 export interface JournaledTx {
@@ -309,7 +309,7 @@ export class TxPipeline {
       if (/already known|known transaction|already imported|underpriced|nonce too low|nonce has already been used/i.test(text)) return;
       if ((error as { code?: string }).code === "NONCE_EXPIRED" || (error as { code?: string }).code === "REPLACEMENT_UNDERPRICED") return;
       if (retry && insufficientFundsText(error) !== undefined) {
-        this.o.log("warn", "tx-replacement-refused", { what: tx.what, nonce: tx.nonce, error: firstLine(error) });
+        this.o.log("warn", "tx-replacement-refused", { what: tx.what, nonce: tx.nonce, error: errorLine(error) });
         return;
       }
       throw error;
@@ -320,8 +320,4 @@ export class TxPipeline {
 function errorText(error: unknown): string {
   const e = error as { message?: string; error?: { message?: string }; info?: { error?: { message?: string } }; shortMessage?: string };
   return [e.info?.error?.message, e.error?.message, e.shortMessage, e.message].filter((m) => typeof m === "string").join(" | ");
-}
-
-function firstLine(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).split("\n")[0].slice(0, 200);
 }
