@@ -5,7 +5,7 @@ import { defineConfig } from "vitest/config";
 // `npm run test:fast` leaves them out while iterating. Files run in parallel, one per core.
 export default defineConfig({
   test: {
-    include: ["{vm,interpreter,compiler,cli,datasets,evm,challenger,localchain,demo,test}/**/*.test.ts"],
+    include: ["{vm,interpreter,compiler,cli,datasets,evm,challenger,localchain,demo,reference,test}/**/*.test.ts"],
     testTimeout: 60_000,
     reporters: ["default", "./test/summary-reporter.ts"],
   },

@@ -7,6 +7,7 @@ import { type Deployed, InProcessEvm } from "../evm/inprocess.js";
 import { toHex } from "../vm/hash.js";
 import { CHUNK_WORDS, LEAF_WORDS, alignUp, encodeLeaf } from "../vm/memory.js";
 import { Opcode } from "../vm/opcodes.js";
+import type { Instruction } from "../vm/program.js";
 
 /** EIP-170's limit on deployed code, less the leading STOP byte that keeps a data contract from running. */
 const MAX_DATA_BYTES = 24_576 - 1;
@@ -33,16 +34,24 @@ export interface FullInference {
   infer(input: Int32Array): Promise<{ output: number[]; prediction: number; gasUsed: bigint }>;
 }
 
+/** A RELU in place that keeps the format: what the contract applies to each row (it converts nothing). */
+function isSameFormatRelu(insn: Instruction | undefined): boolean {
+  if (insn?.opcode !== Opcode.RELU) return false;
+  const [src, dst, , fin, fout] = insn.args;
+  if (src !== dst || fin !== fout) throw new Error("FullInference supports only in-place, same-format ReLU layers");
+  return true;
+}
+
 export async function deployFullInference(model: CompiledModel): Promise<FullInference> {
   const evm = await InProcessEvm.create();
   const contract = await evm.deploy("FullInference");
   const deployData = async (words: Int32Array) => (await evm.deployBytecode(dataContractInitCode(wordsBytes(words)), [])).address;
   const { instructions } = model.program;
-  const layers: { weights: string[]; rowsPerContract: number; inputs: number; outputs: number; bias: string; relu: boolean }[] = [];
+  const layers: { weights: string[]; rowsPerContract: number; inputs: number; outputs: number; bias: string; shift: number; relu: boolean }[] = [];
   for (let k = 0; k < instructions.length; k++) {
     const insn = instructions[k];
     if (insn.opcode !== Opcode.DENSE) continue;
-    const [, weights, bias, , inputs, outputs] = insn.args;
+    const [, weights, bias, , inputs, outputs, shift] = insn.args;
     const stride = alignUp(inputs, CHUNK_WORDS);
     const rowsPerContract = Math.floor(MAX_DATA_BYTES / (stride * 4));
     const contracts: string[] = [];
@@ -56,7 +65,8 @@ export async function deployFullInference(model: CompiledModel): Promise<FullInf
       inputs,
       outputs,
       bias: await deployData(model.image.subarray(bias, bias + outputs)),
-      relu: instructions[k + 1]?.opcode === Opcode.RELU,
+      shift,
+      relu: isSameFormatRelu(instructions[k + 1]),
     });
   }
   return {

@@ -6,6 +6,9 @@
  *   keccak       @noble/hashes against the WASM kernel's keccak256
  *   inference    one MNIST inference: TS reference, WASM kernel, float64 forward pass
  *   trace        a traced MNIST run with its trace root, a step witness, peak RSS
+ *   onnxruntime  onnxruntime-node's session.run on the same MNIST file (one intra-op thread), and mlvm's WASM,
+ *                TypeScript and traced runs over it (bench/onnxruntime.ts; JSON field onnxruntime: version,
+ *                intraOpNumThreads, sessionRunUs, wasmOverOrt, referenceOverOrt, tracedOverOrt)
  *   merkle       the trace tree built by merkletreejs and by vm/merkle.ts
  *   gas          the one-step verifier's gas per step kind, and a whole inference in the EVM
  *   dispute      a whole MNIST dispute on the Hardhat network at the default split m: claim, challenge, every
@@ -64,6 +67,7 @@ import { type FloodBench, benchFlood } from "./flood.js";
 import { benchGas } from "./gas.js";
 import { benchInference, benchTrace } from "./inference.js";
 import { benchKeccak } from "./keccak.js";
+import { benchOnnxRuntime } from "./onnxruntime.js";
 import { benchMerkle } from "./merkle.js";
 import { benchSplitSweep } from "./split-sweep.js";
 import { SCALE_SHAPES, benchScale, measureScalePoint } from "./scale.js";
@@ -105,6 +109,13 @@ export async function main(argv: string[]): Promise<void> {
   log(`  traced run with trace root          ${trace.tracedRunMs.toFixed(2).padStart(7)} ms   (first run, building the model tree: ${trace.firstTracedRunMs.toFixed(1)} ms)`);
   log(`  witness for a step                  ${trace.witnessMs.toFixed(3).padStart(7)} ms   (checkpoint every ${trace.checkpointInterval} steps)`);
   log(`  steps ${trace.steps}, trace depth ${trace.traceDepth}, peak RSS ${trace.peakRssMB.toFixed(0)} MB`);
+
+  const onnxruntime = await benchOnnxRuntime(root("fixtures/models/mnist-mlp.onnx"), images, { ...inference, tracedRunMs: trace.tracedRunMs });
+  log(`\nThe same MNIST file in onnxruntime-node ${onnxruntime.version} (CPU, float32, intraOpNumThreads: ${onnxruntime.intraOpNumThreads}), this process, median`);
+  log(`  onnxruntime-node session.run        ${formatUs(onnxruntime.sessionRunUs).padStart(10)}`);
+  log(`  mlvm WASM kernel, plain run         ${formatUs(inference.wasmUs).padStart(10)}   ${onnxruntime.wasmOverOrt.toFixed(2)}× onnxruntime`);
+  log(`  mlvm TypeScript interpreter         ${formatUs(inference.referenceInterpreterUs).padStart(10)}   ${onnxruntime.referenceOverOrt.toFixed(1)}× onnxruntime`);
+  log(`  mlvm traced run (WASM, trace root)  ${formatUs(trace.tracedRunMs * 1000).padStart(10)}   ${onnxruntime.tracedOverOrt.toFixed(1)}× onnxruntime`);
 
   const traced = new WasmMachine(model).trace(inputs[0]);
   const merkle = benchMerkle(Array.from({ length: traced.steps + 1 }, (_, k) => traced.stateHash(k)));
@@ -180,6 +191,6 @@ export async function main(argv: string[]): Promise<void> {
   }
 
   if (json) {
-    console.log(JSON.stringify({ node: process.version, model: "mnist-mlp 784-128-64-10", parameters: model.meta.parameters, steps: model.meta.steps, keccak, mnistInference: inference, trace, merkle, gas, dispute, split, disputeWall: wall, state, catchUp, flood, scale: scale ?? null }, bigintsAsStrings, 2));
+    console.log(JSON.stringify({ node: process.version, model: "mnist-mlp 784-128-64-10", parameters: model.meta.parameters, steps: model.meta.steps, keccak, mnistInference: inference, trace, onnxruntime, merkle, gas, dispute, split, disputeWall: wall, state, catchUp, flood, scale: scale ?? null }, bigintsAsStrings, 2));
   }
 }

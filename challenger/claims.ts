@@ -26,6 +26,8 @@ export function modelFields(model: CompiledModel) {
     outputAddress: c.outputAddress,
     outputLength: c.outputLength,
     steps: c.steps,
+    inputFrac: c.inputFrac,
+    outputFrac: c.outputFrac,
     registrant: "0x0000000000000000000000000000000000000000",
   };
 }

@@ -10,6 +10,7 @@ import { compileCommand } from "./commands/compile.js";
 import { deployCommand } from "./commands/deploy.js";
 import { nodeCommand } from "./commands/node.js";
 import { evalCommand } from "./commands/eval.js";
+import { checkCommand } from "./commands/check.js";
 import { runCommand } from "./commands/run.js";
 import { traceCommand } from "./commands/trace.js";
 import { registerCommand } from "./commands/register.js";
@@ -22,7 +23,7 @@ import { statusCommand } from "./commands/status.js";
 import { challengerCommand } from "./commands/challenger.js";
 import { demoCommand } from "./commands/demo.js";
 
-export const COMMANDS: Command[] = [compileCommand, runCommand, evalCommand, traceCommand, nodeCommand, deployCommand, registerCommand, requestCommand, claimCommand, finalizeCommand, balanceCommand, withdrawCommand, statusCommand, challengerCommand, demoCommand];
+export const COMMANDS: Command[] = [compileCommand, runCommand, evalCommand, checkCommand, traceCommand, nodeCommand, deployCommand, registerCommand, requestCommand, claimCommand, finalizeCommand, balanceCommand, withdrawCommand, statusCommand, challengerCommand, demoCommand];
 
 const consoleIo: Io = { out: (line) => process.stdout.write(line + "\n"), err: (line) => process.stderr.write(line + "\n") };
 

@@ -9,7 +9,8 @@ import { type ModelCommitment, commitModel } from "../vm/commitment.js";
 import { toHex } from "../vm/hash.js";
 import type { Program } from "../vm/program.js";
 import { emit } from "./emit.js";
-import type { ModelGraph } from "./graph.js";
+import { type Layer, type ModelGraph, describeLayer } from "./graph.js";
+import { formatName } from "../vm/fixed.js";
 import { importJson } from "./json.js";
 import { importOnnx } from "./onnx.js";
 import { decodeModelFile } from "./modelfile.js";
@@ -20,10 +21,18 @@ export interface ModelMeta {
   inputSize: number;
   outputSize: number;
   softmaxFolded: boolean;
+  /** The folded head (Softmax or LogSoftmax), for a float reference that compares values. */
+  foldedHead?: "softmax" | "log_softmax";
   /** Weights and biases. */
   parameters: number;
-  /** One line per layer, e.g. "dense 784→128", "relu 128". */
+  /** One line per layer of the compiled (folded) graph, e.g. "dense 784→128 Q15.16", "relu 128 Q15.16". */
   layers: string[];
+  /** Where each layer came from in the source model (`Gemm "/fc1/Gemm"`), when the importer knows. */
+  sources: (string | null)[];
+  /** For each instruction, the index in `layers` of the layer it computes, or -1 (ARGMAX, HALT). */
+  instructionLayers: number[];
+  /** Whether the formats came from the user's calibration inputs (else from seeded standard-normal inputs). */
+  calibrated: boolean;
   steps: number;
   /** The model commitment, 0x-hex. */
   commitment: string;
@@ -40,36 +49,71 @@ export interface CompiledModel {
 /** A file that cannot be read, or whose kind mlvm does not know. */
 export class ModelPathError extends MlvmError {}
 
-export function compileGraph(graph: ModelGraph): CompiledModel {
-  const { program, image } = emit(graph);
+export interface CompileOptions {
+  /** Calibration inputs: the tensor formats follow the ranges these reach (compiler/formats.ts). */
+  calibration?: readonly ArrayLike<number>[];
+}
+
+export function compileGraph(source: ModelGraph, options: CompileOptions = {}): CompiledModel {
+  const { program, image, graph, formats, instructionLayers } = emit(source, options);
   const commitment = commitModel(program, image);
   const meta: ModelMeta = {
     name: graph.name,
     inputSize: graph.inputSize,
     outputSize: graph.outputSize,
     softmaxFolded: graph.softmaxFolded,
-    parameters: graph.layers.reduce((n, l) => (l.kind === "dense" ? n + l.weights.length + l.bias.length : n), 0),
-    layers: graph.layers.map((l) => (l.kind === "dense" ? `dense ${l.inputs}→${l.outputs}` : `${l.fn} ${l.size}`)),
+    ...(graph.foldedHead ? { foldedHead: graph.foldedHead } : {}),
+    parameters: graph.layers.reduce((n, l) => n + parameterCount(l), 0),
+    layers: graph.layers.map((l, k) => `${describeLayer(l)} ${formatName(formats.layers[k])}`),
+    sources: graph.layers.map((l) => l.source ?? null),
+    instructionLayers,
+    calibrated: formats.calibrated,
     steps: commitment.steps,
     commitment: toHex(commitment.hash),
   };
   return { meta, program, image, commitment };
 }
 
+function parameterCount(layer: Layer): number {
+  if (layer.kind === "dense") return layer.weights.length + layer.bias.length;
+  if (layer.kind === "layernorm") return 2 * layer.size;
+  return 0;
+}
+
+/** "instruction 3 (relu 64 Q15.16, from Relu \"/act/Relu\")": how a run names the instruction at pc. */
+export function describeInstruction(meta: ModelMeta, pc: number): string {
+  const layer = meta.instructionLayers?.[pc] ?? -1;
+  if (layer < 0) return `instruction ${pc}`;
+  const source = meta.sources?.[layer];
+  return `instruction ${pc} (${meta.layers[layer]}${source ? `, from ${source}` : ""})`;
+}
+
 /** Reads a model file by its extension: .onnx and .json are compiled, .mlvm is loaded and verified. */
-export function loadModel(path: string): CompiledModel {
+export function loadModel(path: string, options: CompileOptions = {}): CompiledModel {
+  const { ext, bytes } = readModelFile(path, [".onnx", ".json", ".mlvm"]);
+  if (ext === ".mlvm") return decodeModelFile(bytes);
+  return compileGraph(graphOf(path, ext, bytes), options);
+}
+
+/** Imports a source model (.onnx or .json) into the float IR, without compiling it. */
+export function loadGraph(path: string): ModelGraph {
+  const { ext, bytes } = readModelFile(path, [".onnx", ".json"]);
+  return graphOf(path, ext, bytes);
+}
+
+function graphOf(path: string, ext: string, bytes: Uint8Array): ModelGraph {
+  const name = basename(path, ext);
+  return ext === ".json" ? importJson(new TextDecoder().decode(bytes), name) : importOnnx(bytes, name);
+}
+
+function readModelFile(path: string, kinds: string[]): { ext: string; bytes: Uint8Array } {
   const ext = extname(path).toLowerCase();
-  if (![".onnx", ".json", ".mlvm"].includes(ext)) {
-    throw new ModelPathError(`${path}: unknown model kind "${ext}" (expected .onnx, .json or .mlvm)`);
+  if (!kinds.includes(ext)) {
+    throw new ModelPathError(`${path}: unknown model kind "${ext}" (expected ${kinds.slice(0, -1).join(", ")} or ${kinds.at(-1)})`);
   }
-  let bytes: Uint8Array;
   try {
-    bytes = readFileSync(path);
+    return { ext, bytes: readFileSync(path) };
   } catch (error) {
     throw new ModelPathError(`${path}: cannot read model file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
-  const name = basename(path, ext);
-  if (ext === ".mlvm") return decodeModelFile(bytes);
-  if (ext === ".json") return compileGraph(importJson(new TextDecoder().decode(bytes), name));
-  return compileGraph(importOnnx(bytes, name));
 }

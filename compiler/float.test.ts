@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../vm/errors.js";
-import { forwardFloat } from "./float.js";
+import { erf, erfc, forwardFloat } from "./float.js";
+import { INPUT } from "./graph.js";
 import type { ActivationKind, Layer, ModelGraph } from "./graph.js";
 
 const denseLayer = (weights: number[][], bias: number[]): Layer => ({
@@ -69,5 +70,64 @@ describe("forwardFloat", () => {
     const g = graphOf(3, [denseLayer([[1, 2, 3]], [0])]);
     expect(() => forwardFloat(g, [1, 2])).toThrow(InputError);
     expect(() => forwardFloat(g, [1, 2, 3, 4])).toThrow(/input has 4 values, the model expects 3/);
+  });
+});
+
+describe("forwardFloat: the layer kinds of issue 12", () => {
+  const id = (n: number): Layer => ({ kind: "dense", inputs: n, outputs: n, weights: Float64Array.from({ length: n * n }, (_, k) => (k % (n + 1) === 0 ? 1 : 0)), bias: new Float64Array(n) });
+  const xs = [-30, -5, -1.5, -0.25, 0, 0.5, 2, 40];
+  const one = (layer: Layer) => Array.from(forwardFloat(graphOf(xs.length, [id(xs.length), layer]), xs));
+
+  it("computes each activation by its definition", () => {
+    const n = xs.length;
+    const cases: [Layer, (v: number) => number][] = [
+      [{ kind: "activation", fn: "leaky_relu", alpha: 0.1, size: n }, (v) => (v >= 0 ? v : 0.1 * v)],
+      [{ kind: "activation", fn: "elu", alpha: 0.7, size: n }, (v) => (v > 0 ? v : 0.7 * (Math.exp(v) - 1))],
+      [{ kind: "activation", fn: "softplus", size: n }, (v) => (v > 30 ? v : Math.log(1 + Math.exp(v)))],
+      [{ kind: "activation", fn: "clip", min: -1, max: 6, size: n }, (v) => Math.min(6, Math.max(-1, v))],
+      [{ kind: "activation", fn: "gelu_tanh", size: n }, (v) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)))],
+      [{ kind: "activation", fn: "silu", size: n }, (v) => v / (1 + Math.exp(-v))],
+    ];
+    for (const [layer, f] of cases) one(layer).forEach((y, i) => expect(y).toBeCloseTo(f(xs[i]), 13));
+  });
+
+  it("erf and erfc agree with 40-digit values (mpmath) to 1e-15 absolute; GELU = x·Φ(x) keeps its far negative tail", () => {
+    // [x, erf(x), erfc(x)] from mpmath.erf/erfc at 40 digits
+    const table = [
+      [-4, -0.9999999845827421, 1.999999984582742], [-2.4999, -0.9995928300996666, 1.9995928300996666], [-0.7, -0.6778011938374184, 1.6778011938374184],
+      [1e-8, 1.1283791670955126e-8, 0.9999999887162083], [0.5, 0.5204998778130465, 0.4795001221869535], [1, 0.8427007929497149, 0.15729920705028513],
+      [2.2, 0.9981371537020182, 0.0018628462979818898], [2.5, 0.999593047982555, 0.0004069520174449589], [3, 0.9999779095030014, 2.209049699858544e-5],
+      [5, 0.9999999999984626, 1.537459794428035e-12], [10, 1, 2.088487583762545e-45],
+    ];
+    for (const [x, e, c] of table) {
+      expect(Math.abs(erf(x) - e)).toBeLessThan(1e-15);
+      expect(Math.abs(erfc(x) - c)).toBeLessThanOrEqual(1e-15 * Math.max(1, Math.abs(c)));
+    }
+    expect(Math.abs(erfc(5) / 1.537459794428035e-12 - 1)).toBeLessThan(1e-13);
+    const gelu = one({ kind: "activation", fn: "gelu", size: xs.length });
+    // x·Φ(x) at −30 is −30·Φ(−30) ≈ −1.47e-196 (mpmath): a cancelling 1 + erf would give 0
+    expect(Math.abs(gelu[0] / -1.472014178144456e-196 - 1)).toBeLessThan(1e-12);
+    expect(gelu[1]).toBeCloseTo(-5 * 0.5 * 5.733031437583878e-7, 18);
+    expect(gelu[6]).toBeCloseTo(2 * 0.9772498680518208, 14);
+    expect(gelu[7]).toBe(40);
+  });
+
+  it("affine, layernorm (population variance) and a residual add read the layers they name", () => {
+    const affine: Layer = { kind: "affine", size: 3, scale: Float64Array.of(2, -1, 0.5), shift: Float64Array.of(1, 0, -1) };
+    const ln: Layer = { kind: "layernorm", size: 3, epsilon: 0, gamma: Float64Array.of(1, 2, 1), beta: Float64Array.of(0, 0, 10), input: INPUT };
+    const add: Layer = { kind: "add", size: 3, input: 0, other: 1 };
+    const g = graphOf(3, [affine, ln, add, denseLayer([[1, 0, 0], [0, 1, 0], [0, 0, 1]], [0, 0, 0])]);
+    const x = [1, 2, 6];
+    const sd = Math.sqrt(((1 - 3) ** 2 + (2 - 3) ** 2 + (6 - 3) ** 2) / 3);
+    const expected = [2 * 1 + 1 + (1 - 3) / sd, -2 + (2 * (2 - 3)) / sd, 3 - 1 + (6 - 3) / sd + 10];
+    forwardFloat(g, x).forEach((v, i) => expect(v).toBeCloseTo(expected[i], 13));
+  });
+
+  it("calls observe with each layer's index and output, in order", () => {
+    const g = graphOf(2, [denseLayer([[1, 1], [1, -1]], [0, 0]), act("relu", 2), denseLayer([[1, 2]], [0.5])]);
+    const seen: [number, number[]][] = [];
+    const y = forwardFloat(g, [1, 3], (l, values) => seen.push([l, Array.from(values)]));
+    expect(seen).toEqual([[0, [4, -2]], [1, [4, 0]], [2, [4.5]]]);
+    expect(Array.from(y)).toEqual([4.5]);
   });
 });

@@ -1,70 +1,206 @@
 /**
- * The float64 reference forward pass of a ModelGraph: dense y = W·x + b (W row-major [out][in]), relu, sigmoid
- * and tanh with Math functions. It returns the logits (a folded Softmax is not applied; see graph.ts).
+ * The float64 reference forward pass of a ModelGraph, for every layer kind: dense y = W·x + b (W row-major
+ * [out][in]), the activations (GELU with the float64 erf below), affine, add (residuals,
+ * which is why every layer keeps its own output buffer) and layernorm (population variance, as torch).
+ * It returns the logits (a folded Softmax/LogSoftmax is not applied; see graph.ts).
  *
- * This is also the "float64 floor" of the latency benchmark, so it allocates only the returned array:
- * intermediate activations live in two scratch buffers cached per graph.
+ * `observe(layerIndex, values)` is called with each layer's output as it is computed (the emitter uses it on
+ * calibration inputs to choose per-layer number formats); `values` is a view that the next call overwrites.
+ *
+ * This is also the "float64 floor" of the latency benchmark, so it allocates only the returned array: the
+ * input and every layer's output live in one buffer cached per graph.
  */
-import type { ModelGraph } from "./graph.js";
+import { INPUT, inputOf, layerSize } from "./graph.js";
+import type { ActivationLayer, ModelGraph } from "./graph.js";
 import { InputError } from "../vm/errors.js";
 
-interface Scratch {
-  a: Float64Array;
-  b: Float64Array;
+interface Buffers {
+  input: Float64Array;
+  outputs: Float64Array[];
 }
 
-const scratchByGraph = new WeakMap<ModelGraph, Scratch>();
+const buffersByGraph = new WeakMap<ModelGraph, Buffers>();
 
-function scratchFor(graph: ModelGraph): Scratch {
-  let width = graph.inputSize;
+function buffersFor(graph: ModelGraph): Buffers {
+  let b = buffersByGraph.get(graph);
   const layers = graph.layers;
-  for (let l = 0; l < layers.length; l++) {
-    const layer = layers[l];
-    const n = layer.kind === "dense" ? layer.outputs : layer.size;
-    if (n > width) width = n;
+  if (b === undefined || b.outputs.length !== layers.length || b.input.length !== graph.inputSize) {
+    let total = graph.inputSize;
+    for (let l = 0; l < layers.length; l++) total += layerSize(layers[l]);
+    const all = new Float64Array(total);
+    const input = all.subarray(0, graph.inputSize);
+    const outputs: Float64Array[] = [];
+    for (let l = 0, at = graph.inputSize; l < layers.length; l++) {
+      const n = layerSize(layers[l]);
+      outputs.push(all.subarray(at, at + n));
+      at += n;
+    }
+    b = { input, outputs };
+    buffersByGraph.set(graph, b);
   }
-  let s = scratchByGraph.get(graph);
-  if (s === undefined || s.a.length < width) {
-    s = { a: new Float64Array(width), b: new Float64Array(width) };
-    scratchByGraph.set(graph, s);
-  }
-  return s;
+  return b;
 }
+
+const SQRT_2_OVER_PI = Math.sqrt(2 / Math.PI);
 
 /** Runs the graph on one input vector (length graph.inputSize) and returns a fresh array of graph.outputSize logits. */
-export function forwardFloat(graph: ModelGraph, input: ArrayLike<number>): Float64Array {
+export function forwardFloat(
+  graph: ModelGraph,
+  input: ArrayLike<number>,
+  observe?: (layerIndex: number, values: Float64Array) => void,
+): Float64Array {
   const n0 = graph.inputSize;
   if (input.length !== n0) throw new InputError(`input has ${input.length} values, the model expects ${n0}`);
-  const scratch = scratchFor(graph);
-  let x = scratch.a;
-  let y = scratch.b;
-  for (let i = 0; i < n0; i++) x[i] = input[i];
-  let size = n0;
+  const { input: x0, outputs } = buffersFor(graph);
+  for (let i = 0; i < n0; i++) x0[i] = input[i];
 
   const layers = graph.layers;
   for (let l = 0; l < layers.length; l++) {
     const layer = layers[l];
-    if (layer.kind === "dense") {
-      const inputs = layer.inputs;
-      const outputs = layer.outputs;
-      const w = layer.weights;
-      const b = layer.bias;
-      for (let o = 0, row = 0; o < outputs; o++, row += inputs) {
-        let sum = b[o];
-        for (let i = 0; i < inputs; i++) sum += w[row + i] * x[i];
-        y[o] = sum;
+    const from = inputOf(graph, l);
+    const x = from === INPUT ? x0 : outputs[from];
+    const y = outputs[l];
+    switch (layer.kind) {
+      case "dense": {
+        const inputs = layer.inputs;
+        const w = layer.weights;
+        const b = layer.bias;
+        for (let o = 0, row = 0; o < layer.outputs; o++, row += inputs) {
+          let sum = b[o];
+          for (let i = 0; i < inputs; i++) sum += w[row + i] * x[i];
+          y[o] = sum;
+        }
+        break;
       }
-      const t = x;
-      x = y;
-      y = t;
-      size = outputs;
-    } else if (layer.fn === "relu") {
-      for (let i = 0; i < size; i++) if (x[i] < 0) x[i] = 0;
-    } else if (layer.fn === "sigmoid") {
-      for (let i = 0; i < size; i++) x[i] = 1 / (1 + Math.exp(-x[i]));
-    } else {
-      for (let i = 0; i < size; i++) x[i] = Math.tanh(x[i]);
+      case "activation":
+        activate(layer, x, y);
+        break;
+      case "affine": {
+        const s = layer.scale;
+        const t = layer.shift;
+        for (let i = 0; i < layer.size; i++) y[i] = x[i] * s[i] + t[i];
+        break;
+      }
+      case "add": {
+        const z = layer.other === INPUT ? x0 : outputs[layer.other];
+        for (let i = 0; i < layer.size; i++) y[i] = x[i] + z[i];
+        break;
+      }
+      case "layernorm": {
+        const n = layer.size;
+        let mean = 0;
+        for (let i = 0; i < n; i++) mean += x[i];
+        mean /= n;
+        let variance = 0;
+        for (let i = 0; i < n; i++) variance += (x[i] - mean) * (x[i] - mean);
+        variance /= n;
+        const inv = 1 / Math.sqrt(variance + layer.epsilon);
+        const g = layer.gamma;
+        const b = layer.beta;
+        for (let i = 0; i < n; i++) y[i] = (x[i] - mean) * inv * g[i] + b[i];
+        break;
+      }
     }
+    if (observe) observe(l, y);
   }
-  return x.slice(0, size);
+  return outputs[layers.length - 1].slice();
+}
+
+function activate(layer: ActivationLayer, x: Float64Array, y: Float64Array): void {
+  const n = layer.size;
+  switch (layer.fn) {
+    case "relu":
+      for (let i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : 0;
+      return;
+    case "sigmoid":
+      for (let i = 0; i < n; i++) y[i] = 1 / (1 + Math.exp(-x[i]));
+      return;
+    case "tanh":
+      for (let i = 0; i < n; i++) y[i] = Math.tanh(x[i]);
+      return;
+    case "leaky_relu": {
+      const a = layer.alpha as number;
+      for (let i = 0; i < n; i++) y[i] = x[i] >= 0 ? x[i] : a * x[i];
+      return;
+    }
+    case "elu": {
+      const a = layer.alpha as number;
+      for (let i = 0; i < n; i++) y[i] = x[i] > 0 ? x[i] : a * Math.expm1(x[i]);
+      return;
+    }
+    case "softplus":
+      // ln(1 + e^x) = max(x, 0) + ln(1 + e^−|x|), exact for large |x|
+      for (let i = 0; i < n; i++) y[i] = Math.max(x[i], 0) + Math.log1p(Math.exp(-Math.abs(x[i])));
+      return;
+    case "clip": {
+      const lo = layer.min ?? -Infinity;
+      const hi = layer.max ?? Infinity;
+      for (let i = 0; i < n; i++) y[i] = x[i] < lo ? lo : x[i] > hi ? hi : x[i];
+      return;
+    }
+    case "gelu":
+      // x·Φ(x) = x/2·erfc(−x/√2): erfc keeps Φ's relative precision far into the negative tail
+      for (let i = 0; i < n; i++) y[i] = 0.5 * x[i] * erfc(-x[i] * Math.SQRT1_2);
+      return;
+    case "gelu_tanh":
+      for (let i = 0; i < n; i++) {
+        const v = x[i];
+        y[i] = 0.5 * v * (1 + Math.tanh(SQRT_2_OVER_PI * (v + 0.044715 * v * v * v)));
+      }
+      return;
+    case "silu":
+      for (let i = 0; i < n; i++) y[i] = x[i] / (1 + Math.exp(-x[i]));
+      return;
+  }
+}
+
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+
+/**
+ * erf(x) in float64, absolute error < 1e-15: for |x| < 2.5 the series erf(x) = 2/√π·e^(−x²)·Σ 2ⁿx^(2n+1)/(1·3·…·(2n+1)),
+ * whose terms are all positive (no cancellation); beyond, 1 − erfc(x).
+ */
+export function erf(x: number): number {
+  const a = Math.abs(x);
+  if (a >= 2.5) return Math.sign(x) * (1 - erfcContinuedFraction(a));
+  return erfSeries(x);
+}
+
+/** erfc(x) = 1 − erf(x), with relative precision kept for large positive x (continued fraction beyond 2.5). */
+export function erfc(x: number): number {
+  if (x >= 2.5) return erfcContinuedFraction(x);
+  if (x <= -2.5) return 2 - erfcContinuedFraction(-x);
+  return 1 - erfSeries(x);
+}
+
+function erfSeries(x: number): number {
+  const x2 = x * x;
+  let term = x;
+  let sum = x;
+  for (let n = 1; n < 200; n++) {
+    term *= (2 * x2) / (2 * n + 1);
+    sum += term;
+    if (Math.abs(term) <= 1e-17 * Math.abs(sum)) break;
+  }
+  return TWO_OVER_SQRT_PI * Math.exp(-x2) * sum;
+}
+
+/** erfc(x) for x ≥ 2.5: e^(−x²)/√π · 1/(x + (1/2)/(x + 1/(x + (3/2)/(x + …)))), evaluated by Lentz's method. */
+function erfcContinuedFraction(x: number): number {
+  if (x > 27) return 0; // below the smallest float64
+  const tiny = 1e-300;
+  let f = x;
+  let c = x;
+  let d = 0;
+  for (let k = 1; k < 300; k++) {
+    const a = k / 2;
+    d = x + a * d;
+    d = d === 0 ? 1 / tiny : 1 / d;
+    c = x + a / c;
+    if (c === 0) c = tiny;
+    const delta = c * d;
+    f *= delta;
+    if (Math.abs(delta - 1) < 1e-16) break;
+  }
+  return Math.exp(-x * x) / (Math.sqrt(Math.PI) * f);
 }

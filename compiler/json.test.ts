@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { forwardFloat } from "./float.js";
 import { ModelFormatError, NonFiniteWeightError } from "./graph.js";
-import type { DenseLayer } from "./graph.js";
+import type { ActivationLayer, DenseLayer } from "./graph.js";
 import { importJson } from "./json.js";
 import { importOnnx } from "./onnx.js";
 import { expectThrow } from "../test/helpers/expect.js";
@@ -31,7 +31,7 @@ describe("importJson", () => {
     expect(graph.inputSize).toBe(3);
     expect(graph.outputSize).toBe(2);
     expect(graph.softmaxFolded).toBe(true);
-    expect(graph.layers.map((l) => (l.kind === "dense" ? `dense ${l.inputs}x${l.outputs}` : l.fn))).toEqual(["dense 3x4", "relu", "dense 4x2"]);
+    expect(graph.layers.map((l) => (l.kind === "dense" ? `dense ${l.inputs}x${l.outputs}` : (l as ActivationLayer).fn))).toEqual(["dense 3x4", "relu", "dense 4x2"]);
     ref.inputs.forEach((x: number[], k: number) => {
       const y = forwardFloat(graph, x);
       ref.logits[k].forEach((v: number, i: number) => expect(y[i]).toBeCloseTo(v, 6));
@@ -69,8 +69,9 @@ describe("importJson", () => {
 
   it("round-trips the MNIST model: ONNX -> JSON -> the same forward pass", () => {
     const onnxGraph = importOnnx(readFileSync(new URL("mnist-mlp.onnx", MODELS)), "mnist");
-    const layers = onnxGraph.layers.map((l) => {
-      if (l.kind === "activation") return { type: l.fn };
+    const layers = onnxGraph.layers.map((layer) => {
+      if (layer.kind === "activation") return { type: layer.fn };
+      const l = layer as DenseLayer;
       const rows = Array.from({ length: l.outputs }, (_, o) => Array.from(l.weights.subarray(o * l.inputs, (o + 1) * l.inputs)));
       return { type: "dense", weights: rows, bias: Array.from(l.bias) };
     });
@@ -115,7 +116,7 @@ describe("importJson", () => {
   it("rejects an unknown layer type, naming the layer", () => {
     const doc = base();
     doc.layers[1] = { type: "conv2d" };
-    expectThrow(() => load(doc), ModelFormatError, /layers\[1\]\.type: unknown layer type "conv2d"/, /dense, relu, sigmoid, tanh, softmax/);
+    expectThrow(() => load(doc), ModelFormatError, /layers\[1\]\.type: unknown layer type "conv2d"/, /dense, relu, sigmoid, tanh, leaky_relu, elu, softplus, clip, gelu, gelu_tanh, silu, softmax, log_softmax\)/);
     const doc2 = base();
     doc2.layers[1] = { kind: "relu" };
     expectThrow(() => load(doc2), ModelFormatError, /layers\[1\]\.type: unknown layer type \(missing\)/);
@@ -170,6 +171,66 @@ describe("importJson", () => {
     const mid = base();
     mid.layers.splice(2, 0, { type: "softmax" });
     expectThrow(() => load(mid), ModelFormatError, /layers\[3\]: a softmax layer must be the last layer, but layers\[2\] is softmax/);
+  });
+
+  it("reads the activations with parameters, with PyTorch's defaults, and computes them", () => {
+    const doc = base();
+    const types = [
+      { type: "leaky_relu", alpha: 0.2 },
+      { type: "leaky_relu" },
+      { type: "elu", alpha: 0.5 },
+      { type: "elu" },
+      { type: "softplus" },
+      { type: "clip", min: -0.5, max: 0.75 },
+      { type: "clip", min: 0 },
+      { type: "gelu" },
+      { type: "gelu_tanh" },
+      { type: "silu" },
+    ];
+    const expected: Record<string, unknown>[] = [
+      { fn: "leaky_relu", alpha: 0.2 },
+      { fn: "leaky_relu", alpha: 0.01 },
+      { fn: "elu", alpha: 0.5 },
+      { fn: "elu", alpha: 1 },
+      { fn: "softplus" },
+      { fn: "clip", min: -0.5, max: 0.75 },
+      { fn: "clip", min: 0 },
+      { fn: "gelu" },
+      { fn: "gelu_tanh" },
+      { fn: "silu" },
+    ];
+    types.forEach((t, k) => {
+      doc.layers[1] = t;
+      const graph = load(doc);
+      expect(graph.layers[1]).toEqual({ kind: "activation", size: 3, ...expected[k] });
+    });
+    // x = [1, -1] → first layer [-0.5, -1, -1.5] → clip(min 0) → [0, 0, 0] → 0.25; leaky 0.2 → [-0.1, -0.2, -0.3]
+    doc.layers[1] = { type: "leaky_relu", alpha: 0.2 };
+    expect(forwardFloat(load(doc), [1, -1])[0]).toBeCloseTo(-0.1 + 0.2 - 0.15 + 0.25, 14);
+  });
+
+  it("rejects a parameter an activation does not take, a non-number parameter, and a clip with no or crossed bounds", () => {
+    const doc = base();
+    doc.layers[1] = { type: "relu", alpha: 0.1 };
+    expectThrow(() => load(doc), ModelFormatError, /layers\[1\]: unknown field "alpha" \(allowed: type\)/);
+    doc.layers[1] = { type: "elu", alpha: "1" };
+    expectThrow(() => load(doc), ModelFormatError, /layers\[1\]\.alpha must be a number, got a string/);
+    doc.layers[1] = { type: "clip" };
+    expectThrow(() => load(doc), ModelFormatError, /layers\[1\]: a clip layer needs "min", "max" or both/);
+    doc.layers[1] = { type: "clip", min: 2, max: 1 };
+    expectThrow(() => load(doc), ModelFormatError, /layers\[1\]: clip "min" 2 is greater than "max" 1/);
+  });
+
+  it("folds a final log_softmax like softmax, and names it when it is not last", () => {
+    const doc = base();
+    doc.layers.push({ type: "log_softmax" });
+    const graph = load(doc);
+    expect(graph).toMatchObject({ softmaxFolded: true, foldedHead: "log_softmax", outputSize: 1 });
+    expect(graph.layers).toHaveLength(3);
+    expect(load({ ...base(), layers: [...base().layers, { type: "softmax" }] }).foldedHead).toBe("softmax");
+    const mid = base();
+    mid.layers.splice(2, 0, { type: "log_softmax" });
+    expectThrow(() => load(mid), ModelFormatError, /layers\[3\]: a log_softmax layer must be the last layer, but layers\[2\] is log_softmax/);
   });
 
   it("requires at least one dense layer", () => {

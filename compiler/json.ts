@@ -14,18 +14,29 @@
  *     "metadata": { ...anything, ignored }
  *   }
  *
+ * Activations: relu, sigmoid, tanh, softplus, gelu, gelu_tanh, silu; leaky_relu and elu with an optional
+ * "alpha" (default 0.01 and 1, as PyTorch); clip with "min" and/or "max". A final "softmax" or "log_softmax" is
+ * folded into the argmax (graph.ts).
+ *
  * Validation is strict: unknown fields and layer types, ragged or mis-sized rows, non-numbers and numbers that
  * overflow float64 (1e400 parses as Infinity) are errors naming the field, e.g. `layers[2].weights[1][0]`.
  */
 import { ModelFormatError, NonFiniteWeightError, validateGraph } from "./graph.js";
-import type { Layer, ModelGraph } from "./graph.js";
+import type { ActivationKind, Layer, ModelGraph } from "./graph.js";
 
 export const JSON_FORMAT = "mlvm-mlp";
 export const JSON_VERSION = 1;
 
 const TOP_LEVEL_FIELDS = ["format", "version", "input_size", "layers", "metadata"];
-const ACTIVATIONS = ["relu", "sigmoid", "tanh"] as const;
-const LAYER_TYPES = ["dense", ...ACTIVATIONS, "softmax"];
+const ACTIVATIONS: ActivationKind[] = ["relu", "sigmoid", "tanh", "leaky_relu", "elu", "softplus", "clip", "gelu", "gelu_tanh", "silu"];
+const HEADS = ["softmax", "log_softmax"] as const;
+const LAYER_TYPES = ["dense", ...ACTIVATIONS, ...HEADS];
+/** The parameters each activation takes, and their defaults (undefined: optional with no default). */
+const PARAMETERS: Partial<Record<ActivationKind, Record<string, number | undefined>>> = {
+  leaky_relu: { alpha: 0.01 },
+  elu: { alpha: 1 },
+  clip: { min: undefined, max: undefined },
+};
 
 /** Parses a JSON weights document into the float IR. Throws ModelFormatError (or NonFiniteWeightError) naming the field. */
 export function importJson(text: string, name: string): ModelGraph {
@@ -65,7 +76,7 @@ export function importJson(text: string, name: string): ModelGraph {
 
   const layers: Layer[] = [];
   let size = inputSize;
-  let softmaxFolded = false;
+  let head: (typeof HEADS)[number] | undefined;
   doc.layers.forEach((raw: unknown, index: number) => {
     const where = `${name}: layers[${index}]`;
     if (!isObject(raw)) throw new ModelFormatError(`${where} must be an object, got ${kindOf(raw)}`);
@@ -73,7 +84,7 @@ export function importJson(text: string, name: string): ModelGraph {
     if (typeof type !== "string" || !LAYER_TYPES.includes(type)) {
       throw new ModelFormatError(`${where}.type: unknown layer type ${JSON.stringify(type) ?? "(missing)"} (expected one of ${LAYER_TYPES.join(", ")})`);
     }
-    if (softmaxFolded) throw new ModelFormatError(`${where}: a softmax layer must be the last layer, but layers[${index - 1}] is softmax`);
+    if (head) throw new ModelFormatError(`${where}: a ${head} layer must be the last layer, but layers[${index - 1}] is ${head}`);
     if (type === "dense") {
       rejectUnknown(raw, ["type", "weights", "bias"], where);
       const weights = matrix(raw.weights, size, `${where}.weights`);
@@ -81,13 +92,29 @@ export function importJson(text: string, name: string): ModelGraph {
       const bias = raw.bias === undefined ? new Float64Array(outputs) : vector(raw.bias, outputs, `${where}.bias`);
       layers.push({ kind: "dense", inputs: size, outputs, weights, bias });
       size = outputs;
-    } else {
+    } else if ((HEADS as readonly string[]).includes(type)) {
       rejectUnknown(raw, ["type"], where);
-      if (type === "softmax") softmaxFolded = true;
-      else layers.push({ kind: "activation", fn: type as (typeof ACTIVATIONS)[number], size });
+      head = type as (typeof HEADS)[number];
+    } else {
+      layers.push(activation(raw, type as ActivationKind, size, where));
     }
   });
-  return validateGraph({ name, inputSize, outputSize: size, layers, softmaxFolded });
+  return validateGraph({ name, inputSize, outputSize: size, layers, softmaxFolded: head !== undefined, ...(head ? { foldedHead: head } : {}) });
+}
+
+function activation(raw: Record<string, unknown>, fn: ActivationKind, size: number, where: string): Layer {
+  const params = PARAMETERS[fn] ?? {};
+  rejectUnknown(raw, ["type", ...Object.keys(params)], where);
+  const layer: Layer = { kind: "activation", fn, size };
+  for (const [key, fallback] of Object.entries(params)) {
+    const value = raw[key] === undefined ? fallback : number(raw[key], `${where}.${key}`);
+    if (value !== undefined) (layer as unknown as Record<string, number>)[key] = value;
+  }
+  if (fn === "clip") {
+    if (layer.min === undefined && layer.max === undefined) throw new ModelFormatError(`${where}: a clip layer needs "min", "max" or both`);
+    if ((layer.min ?? -Infinity) > (layer.max ?? Infinity)) throw new ModelFormatError(`${where}: clip "min" ${layer.min} is greater than "max" ${layer.max}`);
+  }
+  return layer;
 }
 
 /** A [rows][inputs] array of arrays of numbers, flattened row-major. */

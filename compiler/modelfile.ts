@@ -14,7 +14,7 @@ import { decodeProgram, encodeProgram } from "../vm/program.js";
 import type { CompiledModel, ModelMeta } from "./compile.js";
 
 export const MODEL_FILE_MAGIC = "MLVM";
-export const MODEL_FILE_VERSION = 1;
+export const MODEL_FILE_VERSION = 2;
 const PREFIX_BYTES = 4 + 2 + 2 + 32;
 
 /** A .mlvm file that is truncated, corrupted, of another version, or not a model file at all. */

@@ -4,17 +4,17 @@ import onnxProto from "onnx-proto";
 import { describe, expect, it } from "vitest";
 import { forwardFloat } from "./float.js";
 import { ModelFormatError, NonFiniteWeightError, UnsupportedOpError } from "./graph.js";
-import type { DenseLayer, ModelGraph } from "./graph.js";
+import type { ActivationLayer, DenseLayer, ModelGraph } from "./graph.js";
 import { importOnnx } from "./onnx.js";
 import { expectThrow } from "../test/helpers/expect.js";
+import { build, node, tensor } from "./onnx/testing.js";
 
 const { onnx } = onnxProto;
 const MODELS = new URL("../fixtures/models/", import.meta.url);
 const fixture = (file: string): Uint8Array => readFileSync(new URL(file, MODELS));
 const reference = (file: string) => JSON.parse(readFileSync(new URL(file, MODELS), "utf8"));
 const dense = (g: ModelGraph) => g.layers.filter((l): l is DenseLayer => l.kind === "dense");
-const summary = (g: ModelGraph) => g.layers.map((l) => (l.kind === "dense" ? `dense ${l.inputs}x${l.outputs}` : l.fn));
-
+const summary = (g: ModelGraph) => g.layers.map((l) => (l.kind === "dense" ? `dense ${l.inputs}x${l.outputs}` : (l as ActivationLayer).fn ?? l.kind));
 
 function closeTo(actual: ArrayLike<number>, expected: number[], tolerance: number): void {
   expect(actual.length).toBe(expected.length);
@@ -25,50 +25,7 @@ function closeTo(actual: ArrayLike<number>, expected: number[], tolerance: numbe
   }
 }
 
-// ---- synthetic models: a small builder over onnx-proto's message types ----
-
-type Attr = number | number[] | { float: number } | { tensor: ReturnType<typeof tensor> };
-function tensor(name: string, dims: number[], values: number[], dataType = 1) {
-  if (dataType === 7) return { name, dims, dataType, int64Data: values };
-  return { name, dims, dataType, floatData: values };
-}
-function node(opType: string, input: string[], output: string[], attrs: Record<string, Attr> = {}, name = `${opType}_${output[0]}`) {
-  const attribute = Object.entries(attrs).map(([attrName, v]) => {
-    if (Array.isArray(v)) return { name: attrName, type: 7, ints: v };
-    if (typeof v === "number") return { name: attrName, type: 2, i: v };
-    if ("float" in v) return { name: attrName, type: 1, f: v.float };
-    return { name: attrName, type: 4, t: v.tensor };
-  });
-  return { name, opType, input, output, attribute };
-}
-interface Spec {
-  nodes: ReturnType<typeof node>[];
-  inits?: ReturnType<typeof tensor>[];
-  inputShape?: (number | string)[];
-  inputType?: number;
-  inputs?: string[];
-  output?: string;
-  opset?: number;
-}
-function build(spec: Spec): Uint8Array {
-  const dim = (d: number | string) => (typeof d === "number" ? { dimValue: d } : { dimParam: d });
-  const valueInfo = (name: string, shape: (number | string)[], elemType = 1) => ({
-    name,
-    type: { tensorType: { elemType, shape: { dim: shape.map(dim) } } },
-  });
-  const model = onnx.ModelProto.fromObject({
-    irVersion: 7,
-    opsetImport: [{ domain: "", version: spec.opset ?? 13 }],
-    graph: {
-      name: "test",
-      node: spec.nodes,
-      initializer: spec.inits ?? [],
-      input: (spec.inputs ?? ["x"]).map((n) => valueInfo(n, spec.inputShape ?? ["N", 3], spec.inputType)),
-      output: [valueInfo(spec.output ?? "y", ["N"])],
-    },
-  });
-  return onnx.ModelProto.encode(model).finish();
-}
+// ---- synthetic models: compiler/onnx/testing.ts builds them ----
 
 // A 3 -> 2 layer used by many synthetic models: W is [out][in].
 const W = [
@@ -359,8 +316,9 @@ describe("importOnnx: bad input", () => {
     expectThrow(() => importOnnx(bytes, "t"), ModelFormatError, '"mid_softmax"', /not the last/, '"after"');
   });
 
-  it("rejects graphs that are not a single chain", () => {
-    const inits = [tensor("W", [2, 3], W.flat()), tensor("V", [2, 2], [1, 0, 0, 1])];
+  // Before issue 12 the importer read a single chain and refused these; the IR is now a DAG.
+  it("reads a residual Add of two data tensors, drops a dead branch, and still refuses two graph inputs", () => {
+    const inits = [tensor("W", [2, 3], W.flat()), tensor("V", [2, 2], [1, 0.5, -0.25, 1])];
     const residual = build({
       nodes: [
         node("Gemm", ["x", "W"], ["h"], { transB: 1 }),
@@ -369,17 +327,21 @@ describe("importOnnx: bad input", () => {
       ],
       inits,
     });
-    expectThrow(() => importOnnx(residual, "t"), ModelFormatError, /not a single chain/, /"h"/, '"skip_add"');
+    const graph = importOnnx(residual, "t");
+    expect(graph.layers.map((l) => l.kind)).toEqual(["dense", "dense", "add"]);
+    expect(graph.layers[2]).toMatchObject({ kind: "add", other: 0, source: 'Add "skip_add"' });
+    const h = W.map((row) => row.reduce((s, w, i) => s + w * X[i], 0));
+    closeTo(forwardFloat(graph, X), [h[0] + 0.5 * h[1] + h[0], -0.25 * h[0] + h[1] + h[1]], 1e-12);
     const branch = build({
       nodes: [node("Gemm", ["x", "W"], ["h"], { transB: 1 }), node("Relu", ["h"], ["y"]), node("Sigmoid", ["h"], ["z"], {}, "side")],
       inits,
     });
-    expectThrow(() => importOnnx(branch, "t"), ModelFormatError, /not a single chain/, '"side"');
+    expect(summary(importOnnx(branch, "t"))).toEqual(["dense 3x2", "relu"]);
     const deadEnd = build({
       nodes: [node("Gemm", ["x", "W"], ["h"], { transB: 1 }), node("Relu", ["x"], ["y"])],
       inits,
     });
-    expectThrow(() => importOnnx(deadEnd, "t"), ModelFormatError, /not a single chain/);
+    expectThrow(() => importOnnx(deadEnd, "t"), ModelFormatError, /no dense/);
     const twoInputs = build({ inputs: ["x", "x2"], nodes: [node("Gemm", ["x", "W"], ["y"], { transB: 1 })], inits });
     expectThrow(() => importOnnx(twoInputs, "t"), ModelFormatError, /exactly one input/, '"x2"');
   });
@@ -425,12 +387,15 @@ describe("importOnnx: bad input", () => {
     expectThrow(() => importOnnx(reshape, "t"), ModelFormatError, '"r0"', /batch dimension/);
   });
 
-  it("rejects a bias Add that does not follow MatMul/Gemm", () => {
+  // Before issue 12 this was refused ("only a bias Add right after MatMul/Gemm"); it is now an affine layer.
+  it("reads an Add of a constant that does not follow MatMul/Gemm as an affine layer", () => {
     const bytes = build({
       nodes: [node("Gemm", ["x", "W"], ["h"], { transB: 1 }), node("Relu", ["h"], ["r"]), node("Add", ["r", "b"], ["y"], {}, "late_add")],
       inits: [tensor("W", [2, 3], W.flat()), tensor("b", [2], B)],
     });
-    expectThrow(() => importOnnx(bytes, "t"), ModelFormatError, '"late_add"', /bias Add right after MatMul\/Gemm/);
+    const graph = importOnnx(bytes, "t");
+    expect(graph.layers.map((l) => l.kind)).toEqual(["dense", "activation", "affine"]);
+    closeTo(forwardFloat(graph, X), W.map((row, o) => Math.max(0, row.reduce((s, w, i) => s + w * X[i], 0)) + B[o]), 1e-12);
   });
 
   it("rejects weights stored in an external file", () => {

@@ -92,7 +92,9 @@ describe("MemoryTree", () => {
     inputLength: 8,
     outputAddress: 64,
     outputLength: 8,
-    instructions: [{ opcode: Opcode.RELU, args: [64, 8] }, { opcode: Opcode.HALT, args: [] }],
+    inputFrac: 16,
+    outputFrac: 16,
+    instructions: [{ opcode: Opcode.RELU, args: [64, 64, 8, 16, 16] }, { opcode: Opcode.HALT, args: [] }],
   });
   const words = Int32Array.from({ length: 128 }, (_, k) => (k % 3) - 1);
 

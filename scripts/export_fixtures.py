@@ -6,7 +6,7 @@ with a fixed seed, exports each with torch.onnx.export into fixtures/models/, an
 NAME.reference.json holding a few inputs and PyTorch's float32 outputs for them, so the TypeScript tests can
 check the importer plus forwardFloat (compiler/float.ts) against PyTorch itself.
 
-Rerun from the repository root (needs torch; `onnx` is optional and only used to check the exports):
+Rerun from the repository root (needs torch, onnx and sklearn):
 
     python3 scripts/export_fixtures.py            # or /usr/bin/python3 on Debian (apt: python3-torch python3-onnx)
 
@@ -25,11 +25,26 @@ Files written (all a few KB):
   tiny.json                a Linear-ReLU-Linear-Softmax MLP in mlvm's JSON weights format (docs/json-weights.md)
   NAME.reference.json      for each supported model above: inputs, torch's float32 logits (and probabilities
                            for softmax models; forwardFloat returns the pre-softmax logits)
+
+Issue 12 adds one fixture per layer kind as PyTorch exports it (each seeded from its own name; opsets 9 to 17
+across the set), listed with its opset, ONNX op types and input/output shapes in INDEX.json:
+  leaky-relu prelu prelu-channels elu softplus relu6 hardtanh clip-opset9 gelu gelu-tanh silu   (activations)
+  batchnorm batchnorm-after-relu batchnorm-input layernorm-17 layernorm-13                        (normalization)
+  log-softmax normalized-input residual squeeze-output rank3-linear two-outputs gemm-transa matrix-bias
+  regression-large regression-tiny iris-like    (value ranges; these three also get NAME.calibration.json)
+Their NAME.reference.json adds "layer", "outputKind" ("classifier" | "regressor"), "output_shape" (per sample),
+"log_probabilities" (the LogSoftmax output; "logits" holds the values before it), "outputs" (each graph
+output's values by name, for two-outputs), "batch_axis": 1 (gemm-transa's input is [F, batch]: feed the
+transposed batch) and "large_inputs" (iris-like: indices of the rows scaled by 6000, whose outputs are ~1e5).
+NAME.calibration.json = {"inputs": [...]}: 32 inputs drawn like the reference inputs (iris-like: Iris rows only).
+
+`onnx` is needed for these (onnx.checker runs on every export; INDEX.json lists each graph's op types).
 """
 
 import json
 import os
 import sys
+import zlib
 
 import torch
 import torch.nn as nn
@@ -123,17 +138,23 @@ class Tiny(nn.Module):
         return torch.softmax(self.logits(x), dim=1)
 
 
-def export(model, name, input_shape, opset):
+def export(model, name, input_shape, opset, output_names=("output",), batch_axis=0):
+    """torch.onnx.export as a user writes it: named input/outputs, a dynamic batch axis, constant folding on.
+
+    batch_axis 1 exports a features-major input [F, batch] (input_shape is then (F,)); outputs are batch-first."""
     path = os.path.join(OUT, name + ".onnx")
-    dummy = torch.zeros(1, *input_shape)
+    dummy = torch.zeros(1, *input_shape) if batch_axis == 0 else torch.zeros(*input_shape, 1)
+    dynamic_axes = {"input": {batch_axis: "batch"}}
+    for output in output_names:
+        dynamic_axes[output] = {0: "batch"}
     torch.onnx.export(
         model,
         dummy,
         path,
         opset_version=opset,
         input_names=["input"],
-        output_names=["output"],
-        dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}},
+        output_names=list(output_names),
+        dynamic_axes=dynamic_axes,
         do_constant_folding=True,
     )
     try:
@@ -211,6 +232,371 @@ def tiny_json(model):
         f.write("\n")
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Issue 12: one small fixture per layer kind, exported the way PyTorch users write it. Each fixture seeds torch
+# from its own name, so adding, removing or reordering fixtures leaves the others' files unchanged (and the
+# fixtures above, which share one seed stream, are not affected at all: they are exported first).
+
+N_LAYER_INPUTS = 8
+N_CALIBRATION_INPUTS = 32
+LARGE_IRIS_FACTOR = 6000.0  # iris-like's last reference rows are 3 Iris rows × this: outputs ~1e5, beyond Q16.16
+
+
+def seed_for(name):
+    return (SEED ^ zlib.crc32(name.encode())) & 0x7FFFFFFF
+
+
+def scaled(linear, factor):
+    """Multiply a Linear's weight and bias in place, so the pre-activations reach the interesting part of an
+    activation (Hardtanh's and ReLU6's bounds, ELU's negative side) on N(0,1) inputs."""
+    with torch.no_grad():
+        linear.weight.mul_(factor)
+        if linear.bias is not None:
+            linear.bias.mul_(factor)
+    return linear
+
+
+def mlp(make_activation, gain=1.0, n_in=6, hidden=(12, 8), n_out=3):
+    """Linear → act → Linear → act → Linear, as in every tutorial: each activation sits between two dense layers
+    (and an importer must find its export pattern twice). make_activation builds a fresh module per use."""
+    layers = []
+    width = n_in
+    for h in hidden:
+        layers += [scaled(nn.Linear(width, h), gain), make_activation(h)]
+        width = h
+    layers.append(nn.Linear(width, n_out))
+    return nn.Sequential(*layers)
+
+
+def random_prelu(size):
+    """nn.PReLU initialises every slope to 0.25; set them from the seed so the slopes are distinct."""
+    layer = nn.PReLU(num_parameters=size)
+    with torch.no_grad():
+        layer.weight.uniform_(0.05, 0.5)
+    return layer
+
+
+def randomize_batchnorm(bn, mean_scale=0.3, mean_offset=0.0):
+    """BatchNorm1d with running statistics and affine parameters as after training (eval mode reads them)."""
+    with torch.no_grad():
+        bn.running_mean.normal_(0.0, mean_scale).add_(mean_offset)
+        bn.running_var.uniform_(0.2, 2.0)
+        bn.weight.uniform_(0.5, 1.5).mul_(torch.where(torch.rand(bn.num_features) < 0.2, -1.0, 1.0))
+        bn.bias.normal_(0.0, 0.3)
+    return bn
+
+
+def randomize_layernorm(ln):
+    with torch.no_grad():
+        ln.weight.uniform_(0.5, 1.5)
+        ln.bias.normal_(0.0, 0.3)
+    return ln
+
+
+def layernorm_mlp():
+    # Exported twice from the same seed (so with the same weights and reference): at opset 17 and at opset 13.
+    return nn.Sequential(nn.Linear(6, 12), randomize_layernorm(nn.LayerNorm(12)), nn.ReLU(), nn.Linear(12, 3))
+
+
+class ClampOpset9(nn.Module):
+    """torch.clamp in forward: at opset 9 Clip carries min/max as attributes (inputs from opset 11 on); the second
+    clamp is one-sided (only max), so the exported Clip has no min."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = scaled(nn.Linear(6, 12), 3.0)
+        self.fc2 = scaled(nn.Linear(12, 8), 2.0)
+        self.fc3 = nn.Linear(8, 3)
+
+    def forward(self, x):
+        h = torch.clamp(self.fc1(x), -1.5, 1.5)
+        h = torch.clamp(self.fc2(h), max=0.5)
+        return self.fc3(h)
+
+
+class NormalizedInput(nn.Module):
+    """Input standardisation written into forward with per-feature constants: exports Sub and Div by
+    initializers before the first Gemm. Its reference inputs are raw data, MEAN + STD·N(0,1)."""
+
+    def __init__(self, n_in=6):
+        super().__init__()
+        self.register_buffer("mean", torch.randn(n_in) * 3.0)
+        self.register_buffer("std", torch.rand(n_in) * 4.5 + 0.5)
+        self.fc1 = nn.Linear(n_in, 10)
+        self.fc2 = nn.Linear(10, 3)
+
+    def forward(self, x):
+        x = (x - self.mean) / self.std
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+class Residual(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(6, 10)
+        self.fc2 = nn.Linear(10, 10)
+        self.fc3 = nn.Linear(10, 3)
+
+    def forward(self, x):
+        h = torch.relu(self.fc1(x))
+        return self.fc3(h + torch.relu(self.fc2(h)))
+
+
+class SqueezeOutput(nn.Module):
+    """A one-output regressor returning shape [N] (fc(x).squeeze(-1)), as for an MSELoss against a 1-D target."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(6, 10)
+        self.fc2 = nn.Linear(10, 1)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x))).squeeze(-1)
+
+
+class TwoOutputs(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(6, 10)
+        self.fc2 = nn.Linear(10, 4)
+
+    def forward(self, x):
+        logits = self.fc2(torch.relu(self.fc1(x)))
+        return logits, torch.softmax(logits, dim=1)
+
+
+class FeaturesMajor(nn.Module):
+    """Input laid out features × batch ([F, N], as column-major data); Linear on x.t(): torch fuses the Transpose
+    into the Gemm, which then has transA=1 (and transB=1 from nn.Linear)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(6, 10)
+        self.fc2 = nn.Linear(10, 3)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x.t())))
+
+
+class MatrixBias(nn.Module):
+    """Biases stored as [1, out] rows: torch.addmm with a [1, out] bias exports a Gemm whose C is [1, out]
+    (no transB); x @ W + b with a [1, out] b exports MatMul + Add of a [1, out] initializer."""
+
+    def __init__(self):
+        super().__init__()
+        self.w1 = nn.Parameter(torch.randn(6, 10) * 0.5)
+        self.b1 = nn.Parameter(torch.randn(1, 10) * 0.2)
+        self.w2 = nn.Parameter(torch.randn(10, 3) * 0.5)
+        self.b2 = nn.Parameter(torch.randn(1, 3) * 0.2)
+
+    def forward(self, x):
+        h = torch.relu(torch.addmm(self.b1, x, self.w1))
+        return h @ self.w2 + self.b2
+
+
+def regression_large():
+    """Outputs ~1e4..1e5 (prices in dollars, say): hidden values up to ~10 (first layers × 4 and × 2), final
+    weights ~N(0, 3000²) and biases ~U(5e4, 8e4), so the outputs vary by ~1e4 from input to input."""
+    model = nn.Sequential(scaled(nn.Linear(6, 16), 4.0), nn.ReLU(), scaled(nn.Linear(16, 16), 2.0), nn.ReLU(),
+                          nn.Linear(16, 2))
+    with torch.no_grad():
+        model[4].weight.normal_(0.0, 3000.0)
+        model[4].bias.uniform_(5e4, 8e4)
+    return model
+
+
+def regression_tiny():
+    """Hidden activations ~1e-4 (first layer weights and bias × 1e-4, second layer bias × 1e-4; tanh is linear
+    there), output O(1) (last layer weights × 1e4)."""
+    model = nn.Sequential(nn.Linear(5, 12), nn.Tanh(), nn.Linear(12, 8), nn.Tanh(), nn.Linear(8, 1))
+    scaled(model[0], 1e-4)
+    with torch.no_grad():
+        model[2].bias.mul_(1e-4)
+        model[4].weight.mul_(1e4)
+    return model
+
+
+def iris_like():
+    """4-16-3 ReLU classifier trained briefly on sklearn's Iris (raw features in cm, as users feed them)."""
+    from sklearn.datasets import load_iris
+
+    data = load_iris()
+    x = torch.tensor(data.data, dtype=torch.float32)
+    y = torch.tensor(data.target, dtype=torch.long)
+    model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
+    for _ in range(300):
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        accuracy = (model(x).argmax(1) == y).float().mean().item()
+    print(f"iris-like: training accuracy {accuracy:.3f}", file=sys.stderr)
+    model.iris_x = x  # a plain attribute (not a buffer): the reference inputs are drawn from it, not exported
+    return model
+
+
+def onnx_ops(path):
+    import onnx
+
+    model = onnx.load(path)
+    onnx.checker.check_model(model)
+
+    def shape(value):
+        return [d.dim_param if d.dim_param else d.dim_value for d in value.type.tensor_type.shape.dim]
+
+    graph = model.graph
+    return {
+        "ops": sorted({node.op_type for node in graph.node}),
+        "inputs": {v.name: shape(v) for v in graph.input},
+        "outputs": {v.name: shape(v) for v in graph.output},
+    }
+
+
+def layer_fixture(name, layer, opset, build, input_shape=(6,), kind="classifier", head=None,
+                  output_names=("output",), batch_axis=0, draw=None, calibration=False, extra_inputs=None, seed=None):
+    """Export one model and write NAME.reference.json (and NAME.calibration.json when asked).
+
+    head: None (the output is the logits / the regression values), "softmax" or "log_softmax" (a Sequential's
+    last module, folded by mlvm: "logits" holds the values before it) or "two" (forward returns (logits, probs)).
+    draw(model, n) draws n inputs (default N(0,1)); extra_inputs(inputs) appends rows (e.g. very large ones);
+    seed names the seed when two fixtures export the same model (default: the fixture's name)."""
+    torch.manual_seed(seed_for(seed or name))
+    model = build()
+    model.eval()
+    path = export(model, name, input_shape, opset, output_names, batch_axis)
+    draw = draw or (lambda _, n: torch.randn(n, *input_shape))
+    inputs = draw(model, N_LAYER_INPUTS)
+    large = []
+    if extra_inputs is not None:
+        more = extra_inputs(inputs)
+        large = list(range(len(inputs), len(inputs) + len(more)))
+        inputs = torch.cat([inputs, more])
+    feed = inputs.t() if batch_axis == 1 else inputs
+    with torch.no_grad():
+        out = model(feed)
+        if head in ("softmax", "log_softmax"):
+            logits = model[:-1](feed)
+        elif head == "two":
+            logits, out = out
+        else:
+            logits = out
+    ref = {
+        "model": name + ".onnx",
+        "generated_by": "scripts/export_fixtures.py",
+        "torch_version": torch.__version__,
+        "opset": opset,
+        "layer": layer,
+        "outputKind": kind,
+        "input_shape": list(input_shape),
+    }
+    if batch_axis != 0:
+        ref["batch_axis"] = batch_axis  # the ONNX input is [F, batch]: feed the transposed batch
+    ref["output_shape"] = list((out[0] if head == "two" else out).shape[1:])
+    ref["inputs"] = [floats(x) for x in inputs]
+    ref["logits"] = [floats(y) for y in logits]
+    if head in ("softmax", "two"):
+        ref["probabilities"] = [floats(y) for y in out]
+    if head == "log_softmax":
+        ref["log_probabilities"] = [floats(y) for y in out]
+    if head == "two":
+        ref["outputs"] = {output_names[0]: ref["logits"], output_names[1]: ref["probabilities"]}
+    if large:
+        ref["large_inputs"] = large  # row indices whose true outputs are far beyond ±32768
+    with open(os.path.join(OUT, name + ".reference.json"), "w") as f:
+        json.dump(ref, f, indent=1)
+        f.write("\n")
+    if calibration:
+        cal = {"model": name + ".onnx", "generated_by": "scripts/export_fixtures.py",
+               "inputs": [floats(x) for x in draw(model, N_CALIBRATION_INPUTS)]}
+        with open(os.path.join(OUT, name + ".calibration.json"), "w") as f:
+            json.dump(cal, f, indent=1)
+            f.write("\n")
+    info = onnx_ops(path)
+    return {"file": name + ".onnx", "layer": layer, "opset": opset, "outputKind": kind, **info}
+
+
+def layer_fixtures():
+    """Every layer kind of issue 12; returns the INDEX.json entries."""
+
+    def iris_draw(model, n):
+        # Iris rows (a seeded sample), not N(0,1): the model was trained on the raw measurements in cm.
+        return model.iris_x[torch.randperm(len(model.iris_x))[:n]]
+
+    def raw_draw(model, n):
+        # Raw features around the model's own MEAN/STD, so that the standardised values are ~N(0,1).
+        return model.mean + model.std * torch.randn(n, len(model.mean))
+
+    specs = [
+        ("leaky-relu", "LeakyReLU(0.1)", 9, lambda: mlp(lambda _: nn.LeakyReLU(0.1))),
+        ("prelu", "PReLU (one slope)", 10, lambda: mlp(lambda _: random_prelu(1))),
+        ("prelu-channels", "PReLU(num_parameters=F)", 11, lambda: mlp(random_prelu)),
+        ("elu", "ELU(alpha=0.7)", 12, lambda: mlp(lambda _: nn.ELU(alpha=0.7), gain=1.5)),
+        ("softplus", "Softplus", 13, lambda: mlp(lambda _: nn.Softplus(), gain=2.0)),
+        ("relu6", "ReLU6 (Clip)", 14, lambda: mlp(lambda _: nn.ReLU6(), gain=8.0)),
+        ("hardtanh", "Hardtanh(-2, 2) (Clip)", 11, lambda: mlp(lambda _: nn.Hardtanh(-2.0, 2.0), gain=4.0)),
+        ("clip-opset9", "torch.clamp (Clip attributes)", 9, ClampOpset9),
+        ("gelu", "GELU (exact: Div/Erf/Add/Mul/Mul)", 15, lambda: mlp(lambda _: nn.GELU(), gain=2.0)),
+        ("gelu-tanh", "GELU(approximate='tanh')", 16, lambda: mlp(lambda _: nn.GELU(approximate="tanh"), gain=2.0)),
+        ("silu", "SiLU (Sigmoid·Mul)", 14, lambda: mlp(lambda _: nn.SiLU(), gain=2.0)),
+        ("batchnorm", "Linear → BatchNorm1d → ReLU", 15,
+         lambda: nn.Sequential(nn.Linear(6, 12), randomize_batchnorm(nn.BatchNorm1d(12)), nn.ReLU(), nn.Linear(12, 3))),
+        ("batchnorm-after-relu", "ReLU → BatchNorm1d → Linear", 9,
+         lambda: nn.Sequential(nn.Linear(6, 12), nn.ReLU(), randomize_batchnorm(nn.BatchNorm1d(12), 0.15, 0.3),
+                               nn.Linear(12, 3))),
+        ("batchnorm-input", "BatchNorm1d on the input", 14,
+         lambda: nn.Sequential(randomize_batchnorm(nn.BatchNorm1d(6), 1.0), nn.Linear(6, 10), nn.ReLU(), nn.Linear(10, 3))),
+        ("layernorm-17", "LayerNorm (LayerNormalization op)", 17,
+         layernorm_mlp, dict(seed="layernorm")),
+        ("layernorm-13", "LayerNorm (opset-13 decomposition)", 13, layernorm_mlp, dict(seed="layernorm")),
+        ("log-softmax", "LogSoftmax(dim=1) head", 10,
+         lambda: nn.Sequential(nn.Linear(6, 10), nn.ReLU(), nn.Linear(10, 4), nn.LogSoftmax(dim=1)),
+         dict(head="log_softmax")),
+        ("normalized-input", "(x - MEAN) / STD in forward", 11, NormalizedInput, dict(draw=raw_draw)),
+        ("residual", "residual h + relu(fc2(h))", 16, Residual),
+        ("squeeze-output", "fc(x).squeeze(-1) regressor", 13, SqueezeOutput, dict(kind="regressor")),
+        ("rank3-linear", "Linear on [N, 1, F]", 12,
+         lambda: nn.Sequential(nn.Linear(6, 10), nn.ReLU(), nn.Linear(10, 3)), dict(input_shape=(1, 6))),
+        ("two-outputs", "two outputs (logits, softmax)", 17, TwoOutputs,
+         dict(head="two", output_names=("logits", "probs"))),
+        ("gemm-transa", "Gemm transA=1 (features-major input)", 11, FeaturesMajor, dict(batch_axis=1)),
+        ("matrix-bias", "[1, out] bias (Gemm C, MatMul + Add)", 10, MatrixBias),
+        ("regression-large", "regressor with outputs ~5e4", 13, regression_large,
+         dict(kind="regressor", calibration=True)),
+        ("regression-tiny", "hidden activations ~1e-4", 12, regression_tiny,
+         dict(kind="regressor", input_shape=(5,), calibration=True)),
+        ("iris-like", "Iris 4-16-3 classifier (trained)", 11, iris_like,
+         dict(input_shape=(4,), calibration=True, draw=iris_draw, extra_inputs=lambda rows: rows[:3] * LARGE_IRIS_FACTOR)),
+    ]
+    return [layer_fixture(*spec[:4], **(spec[4] if len(spec) > 4 else {})) for spec in specs]
+
+
+def write_index(entries):
+    with open(os.path.join(OUT, "INDEX.json"), "w") as f:
+        json.dump(entries, f, indent=1)
+        f.write("\n")
+
+
+def earlier_fixture_entries():
+    """INDEX.json entries for the fixtures exported before issue 12 (same seeds and files as ever)."""
+    entries = []
+    for name, layer, opset, kind in (
+        ("matmul-add-sigmoid", "MatMul + Add, Sigmoid", 11, "classifier"),
+        ("tanh-softmax", "Tanh, Softmax head", 17, "classifier"),
+        ("flatten-input", "nn.Flatten input [N,1,4,4]", 13, "classifier"),
+        ("reshape-input", "x.reshape(N, -1) (Shape/Gather/Concat)", 14, "classifier"),
+        ("view-input", "x.view(-1, 16), Linear(bias=False)", 12, "classifier"),
+        ("conv", "Conv2d (must be rejected)", 13, "classifier"),
+    ):
+        info = onnx_ops(os.path.join(OUT, name + ".onnx"))
+        entry = {"file": name + ".onnx", "layer": layer, "opset": opset, "outputKind": kind, **info}
+        if name == "conv":
+            entry["expect"] = "unsupported"
+        entries.append(entry)
+    return entries
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     torch.manual_seed(SEED)
@@ -221,6 +607,7 @@ def main():
     onnx_fixture("view-input", ViewInput(), (16,), 12)
     export(ConvNet().eval(), "conv", (1, 4, 4), 13)
     tiny_json(Tiny())
+    write_index(earlier_fixture_entries() + layer_fixtures())
     print("wrote fixtures to", OUT, file=sys.stderr)
 
 

@@ -10,7 +10,16 @@ import {
   tanh,
   TANH_ARG_MAX,
   TANH_MAX_ABS_ERROR,
+  LOG1P_MAX_ABS_ERROR,
+  PHI_ARG_MAX,
+  PHI_MAX_ABS_ERROR,
+  log1p26,
+  phi26,
 } from "./activations.js";
+import { erf } from "../compiler/float.js";
+
+/** The standard normal CDF, from compiler/float.ts's float64 erf. */
+const phi = (x: number) => 0.5 * (1 + erf(x / Math.SQRT2));
 
 const ONE = 65536;
 const Q26 = 2 ** 26;
@@ -285,5 +294,51 @@ describe("tanh", () => {
       expect(Math.abs(tanh(x) / ONE - tanhRef(x / ONE))).toBeLessThanOrEqual(TANH_MAX_ABS_ERROR);
     }
     expect(1 - tanhRef(s.saturatedFrom / ONE)).toBeLessThanOrEqual(TANH_MAX_ABS_ERROR);
+  });
+});
+
+describe("log1p26 (softplus's core)", () => {
+  it(`error ≤ LOG1P_MAX_ABS_ERROR = ${LOG1P_MAX_ABS_ERROR} on every 7th e in [0, 2^26] and both ends, and the bound is tight`, () => {
+    let worst = 0;
+    const check = (e: number) => {
+      const err = Math.abs(log1p26(e) / Q26 - Math.log1p(e / Q26));
+      if (err > worst) worst = err;
+    };
+    for (let e = 0; e <= Q26; e += 7) check(e);
+    check(Q26);
+    expect(log1p26(0)).toBe(0);
+    expect(worst).toBeLessThanOrEqual(LOG1P_MAX_ABS_ERROR);
+    expect(worst).toBeGreaterThan(LOG1P_MAX_ABS_ERROR / 2);
+  });
+
+  it("is non-decreasing", () => {
+    let prev = -1;
+    for (let e = 0; e <= Q26; e += 997) {
+      const v = log1p26(e);
+      expect(v).toBeGreaterThanOrEqual(prev);
+      prev = v;
+    }
+  });
+});
+
+describe("phi26 (GELU's core)", () => {
+  it(`error ≤ PHI_MAX_ABS_ERROR = ${PHI_MAX_ABS_ERROR} on every x in [−2^20, 2^20], and the bound is tight`, () => {
+    let worst = 0;
+    for (let x = -(2 ** 20); x <= 2 ** 20; x++) {
+      const err = Math.abs(phi26(x) / Q26 - phi(x / ONE));
+      if (err > worst) worst = err;
+    }
+    expect(worst).toBeLessThanOrEqual(PHI_MAX_ABS_ERROR);
+    expect(worst).toBeGreaterThan(PHI_MAX_ABS_ERROR / 2);
+  });
+
+  it("Φ(0) = 1/2, Φ(−x) = 1 − Φ(x), and Φ is 0 and 1 exactly past ±8 through to the int32 ends", () => {
+    expect(phi26(0)).toBe(Q26 / 2);
+    for (const x of randomInts(20000, INT32_MIN + 1, INT32_MAX)) expect(phi26(-x)).toBe(Q26 - phi26(x));
+    for (const x of [PHI_ARG_MAX, PHI_ARG_MAX + 1, 2 ** 30, INT32_MAX]) {
+      expect(phi26(x)).toBe(Q26);
+      expect(phi26(-x)).toBe(0);
+    }
+    expect(phi26(INT32_MIN)).toBe(0);
   });
 });

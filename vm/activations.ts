@@ -19,6 +19,10 @@
 export const SIGMOID_MAX_ABS_ERROR = 7.65e-6;
 /** Bound on |tanh(x)/2^16 − tanh(x/2^16)| over every int32 x (measured max 7.6442e-6, at x = ±408771). */
 export const TANH_MAX_ABS_ERROR = 7.65e-6;
+/** Bound on |log1p26(e)/2^26 − ln(1 + e/2^26)| over every e in [0, 2^26] (measured max 2.126e-7). */
+export const LOG1P_MAX_ABS_ERROR = 2.2e-7;
+/** Bound on |phi26(x)/2^26 − Φ(x/2^16)| over every int32 x (measured max 1.270e-7 over [−2^20, 2^20]; constant beyond). */
+export const PHI_MAX_ABS_ERROR = 1.3e-7;
 
 const ONE = 65536; // 2^16: 1.0 in Q16.16
 const Q26_ONE = 67108864; // 2^26: 1.0 in Q.26
@@ -102,4 +106,59 @@ export function tanh(x: number): number {
   // round half up of (2^26 − e)·2^16 / d = tanh(|x|) in Q16.16, in [0, 2^16]; 2·(2^26 − e)·2^16 + d ≤ 2^43 + 2^27
   const t = divFloor(2 * (Q26_ONE - e) * ONE + d, 2 * d);
   return x < 0 ? -t : t; // tanh(−|x|) = −tanh(|x|)
+}
+
+/**
+ * ln(1 + e/2^26) in Q.26 for e ∈ [0, 2^26] (so the result is in [0, ln 2 · 2^26]): softplus's core.
+ * With z = u / (2 + u) ∈ [0, 1/3], ln(1 + u) = 2·atanh(z) = 2·(z + z^3/3 + z^5/5 + … + z^13/13 + …); the terms
+ * kept end at z^13/13, the rest is < 2·(1/3)^15/15 < 1e-8, and each of the 7 truncations costs < 1 Q.26 ulp
+ * (1.5e-8), doubled at the end: measured max error 2.13e-7 over every e (activations.test.ts).
+ */
+export function log1p26(e: number): number {
+  const z = divFloor(e * Q26_ONE, 2 * Q26_ONE + e); // u/(2+u) in Q.26, in [0, 2^26/3]; e·2^26 ≤ 2^52
+  const z2 = sar(z * z, 26); // z^2 in Q.26; z·z < 2^52
+  let term = z;
+  let sum = z;
+  for (let k = 3; k <= 13; k += 2) {
+    term = sar(term * z2, 26); // z^k in Q.26; term, z2 < 2^25 ⇒ < 2^50
+    sum += divFloor(term, k);
+  }
+  return 2 * sum;
+}
+
+/** 8 · ONE: Φ(8) = 1 − 6.2e-16, which is 1.0 in Q.26; phi26 clamps |x| here so that x^2 stays small. */
+export const PHI_ARG_MAX = 524288;
+// erf(z) ≈ 1 − (a1·t + a2·t^2 + a3·t^3 + a4·t^4 + a5·t^5)·e^(−z^2), t = 1/(1 + p·z), z ≥ 0: Abramowitz & Stegun 7.1.26,
+// |error| ≤ 1.5e-7. Coefficients in Q.26 (round(a · 2^26)); P_OVER_SQRT2 = round(p / √2 · 2^26) since z = x/√2.
+const ERF_A1 = 17101324; // 0.254829592 · 2^26
+const ERF_A2 = -19092253; // −0.284496736 · 2^26
+const ERF_A3 = 95389461; // 1.421413741 · 2^26
+const ERF_A4 = -97519382; // −1.453152027 · 2^26
+const ERF_A5 = 71229713; // 1.061405429 · 2^26
+const ERF_P_OVER_SQRT2 = 15545224; // 0.3275911 / √2 · 2^26 = 15545223.98
+
+/**
+ * Φ(x/2^16) = P(N(0,1) ≤ x/2^16) in Q.26, in [0, 2^26], for any int32 x: GELU's core.
+ * Φ(|x|) = 1 − erfc(|x|/√2)/2 with erfc from A&S 7.1.26; Φ(−x) = 1 − Φ(x) exactly. Error ≤ 7.5e-8 from the
+ * formula plus a few Q.26 ulps of rounding: measured max 1.27e-7 over every x in [−2^20, 2^20] (activations.test.ts).
+ */
+export function phi26(x: number): number {
+  const ax = x < 0 ? (-x < PHI_ARG_MAX ? -x : PHI_ARG_MAX) : x < PHI_ARG_MAX ? x : PHI_ARG_MAX; // |x| ≤ 8·ONE = 2^19
+  const q = ax * ax; // x² in Q.32, ≤ 2^38; x²/2 = q / 2^33
+  const h = sar(q, 17); // x²/2 in Q16.16 (floor): expNeg's argument
+  // e^(−x²/2) = e^(−h/2^16) · e^(−r), r = (q − h·2^17)/2^33 ∈ [0, 2^−16): the first-order term e·r restores what
+  // the Q16.16 argument drops (without it Φ would be off by up to 7.6e-6 near 0); r²/2 < 2^−33 is left out.
+  const e0 = expNeg(h);
+  const e = e0 - sar(e0 * (q - h * 131072), 33); // in Q.26; e0 ≤ 2^26, q − h·2^17 < 2^17 ⇒ < 2^43
+  const d = Q26_ONE + sar(ax * ERF_P_OVER_SQRT2, 16); // 1 + p·|x|/√2 in Q.26; ax · 2^23.9 < 2^43
+  const t = divFloor(2 ** 52, d); // 1/(1 + p·z) in Q.26, in (0, 2^26]
+  let p = ERF_A5; // Horner: every |p| < 2^27 and t ≤ 2^26 ⇒ |p·t| < 2^53
+  p = ERF_A4 + sar(p * t, 26);
+  p = ERF_A3 + sar(p * t, 26);
+  p = ERF_A2 + sar(p * t, 26);
+  p = ERF_A1 + sar(p * t, 26);
+  const poly = sar(p * t, 26); // Σ a_k t^k in Q.26, in [0, 2^26]
+  const erfc = sar(poly * e, 26); // erfc(|x|/√2) in Q.26; poly, e ≤ 2^26
+  const phiAbs = Q26_ONE - sar(erfc + 1, 1); // 1 − erfc/2, rounded half up
+  return x < 0 ? Q26_ONE - phiAbs : phiAbs;
 }

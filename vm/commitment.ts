@@ -2,7 +2,10 @@
  * The model commitment: the 32 bytes that go on-chain when a model is registered, instead of its weights.
  *
  *   modelHash = keccak256("mlvm.model" ‖ programRoot ‖ modelRoot ‖ u8 memoryDepth ‖ u8 flags
- *                         ‖ u32 inputLength ‖ u32 outputAddress ‖ u32 outputLength ‖ u64 steps)
+ *                         ‖ u32 inputLength ‖ u32 outputAddress ‖ u32 outputLength ‖ u64 steps
+ *                         ‖ u8 inputFrac ‖ u8 outputFrac)
+ * The formats are committed so that a requester knows how to encode the input words and a consumer how to
+ * read the output words (value = word / 2^outputFrac), from the registry alone.
  *
  * modelRoot is the root of the model region (the left half of memory: weights and biases). With it and an
  * input, the initial state s0 is computable on-chain: memoryRoot = H(node, modelRoot ‖ inputRoot(input)).
@@ -21,6 +24,8 @@ export interface ModelCommitment {
   outputAddress: number;
   outputLength: number;
   steps: number;
+  inputFrac: number;
+  outputFrac: number;
   hash: Uint8Array;
 }
 
@@ -34,8 +39,10 @@ export function commitModel(program: Program, image: Int32Array): ModelCommitmen
     outputAddress: program.outputAddress,
     outputLength: program.outputLength,
     steps: stepCount(program),
+    inputFrac: program.inputFrac,
+    outputFrac: program.outputFrac,
   };
-  const bytes = new Uint8Array(32 + 32 + 1 + 1 + 4 + 4 + 4 + 8);
+  const bytes = new Uint8Array(32 + 32 + 1 + 1 + 4 + 4 + 4 + 8 + 1 + 1);
   const view = new DataView(bytes.buffer);
   bytes.set(fields.programRoot, 0);
   bytes.set(fields.modelRoot, 32);
@@ -45,6 +52,8 @@ export function commitModel(program: Program, image: Int32Array): ModelCommitmen
   view.setUint32(70, fields.outputAddress, false);
   view.setUint32(74, fields.outputLength, false);
   view.setBigUint64(78, BigInt(fields.steps), false);
+  view.setUint8(86, fields.inputFrac);
+  view.setUint8(87, fields.outputFrac);
   return { ...fields, hash: taggedHash(TAG.model, bytes) };
 }
 

@@ -9,23 +9,26 @@ import {
   ONE,
   accumulate,
   biasToAcc,
+  convert,
   dequantize,
   dot,
   quantize,
   rescale,
   sat32,
   sat64,
+  shiftRound,
 } from "./fixed.js";
 
 const int32 = fc.integer({ min: INT32_MIN, max: INT32_MAX });
 const int64 = fc.bigInt({ min: INT64_MIN, max: INT64_MAX });
 
 /** The oracle for rescale: exact rational rounding with BigInt, written independently of the implementation. */
-function rescaleOracle(acc: bigint): bigint {
-  const q = acc / 65536n; // truncates toward zero
-  const r = acc % 65536n; // same sign as acc
+function rescaleOracle(acc: bigint, shift = 16): bigint {
+  const d = 1n << BigInt(shift);
+  const q = acc / d; // truncates toward zero
+  const r = acc % d; // same sign as acc
   const twice = 2n * (r < 0n ? -r : r);
-  const rounded = twice >= 65536n ? q + (acc < 0n ? -1n : 1n) : q;
+  const rounded = shift > 0 && twice >= d ? q + (acc < 0n ? -1n : 1n) : q;
   return rounded > 2147483647n ? 2147483647n : rounded < -2147483648n ? -2147483648n : rounded;
 }
 
@@ -65,24 +68,69 @@ describe("rescale: Q32.32 → Q16.16, nearest, ties away from zero, saturating",
     ["smallest negative that does not saturate", (-2147483648n << 16n) - 32767n, INT32_MIN],
     ["saturates low", INT64_MIN, INT32_MIN],
     ["int64 max saturates", INT64_MAX, INT32_MAX],
-  ])("%s", (_, acc, expected) => expect(rescale(acc)).toBe(expected));
+  ])("%s", (_, acc, expected) => expect(rescale(acc, 16)).toBe(expected));
 
   it("matches the BigInt oracle on random int64 and on values near ties", () => {
-    fc.assert(fc.property(int64, (acc) => BigInt(rescale(acc)) === rescaleOracle(acc)), { numRuns: 20000 });
+    fc.assert(fc.property(int64, (acc) => BigInt(rescale(acc, 16)) === rescaleOracle(acc)), { numRuns: 20000 });
     const nearTie = fc.tuple(fc.integer({ min: -(2 ** 31), max: 2 ** 31 }), fc.integer({ min: -2, max: 2 })).map(([q, d]) => (BigInt(q) << 16n) + 32768n + BigInt(d));
-    fc.assert(fc.property(nearTie, (acc) => BigInt(rescale(acc)) === rescaleOracle(acc)), { numRuns: 20000 });
+    fc.assert(fc.property(nearTie, (acc) => BigInt(rescale(acc, 16)) === rescaleOracle(acc)), { numRuns: 20000 });
   });
 
   it("is symmetric: rescale(-a) = -rescale(a) wherever neither saturates", () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: -(1n << 46n), max: 1n << 46n }), (acc) => rescale(-acc) === -rescale(acc)),
+      fc.property(fc.bigInt({ min: -(1n << 46n), max: 1n << 46n }), (acc) => rescale(-acc, 16) === -rescale(acc, 16)),
       { numRuns: 20000 },
     );
   });
 
   it("is within half an ulp of the exact quotient (float64 oracle)", () => {
     fc.assert(
-      fc.property(fc.integer({ min: -(2 ** 46), max: 2 ** 46 }), (acc) => Math.abs(rescale(BigInt(acc)) - acc / 65536) <= 0.5),
+      fc.property(fc.integer({ min: -(2 ** 46), max: 2 ** 46 }), (acc) => Math.abs(rescale(BigInt(acc), 16) - acc / 65536) <= 0.5),
+      { numRuns: 20000 },
+    );
+  });
+
+  it("matches the oracle for every shift 0…31 on random int64 accumulators and on ties", () => {
+    for (let shift = 0; shift <= 31; shift++) {
+      fc.assert(fc.property(int64, (acc) => BigInt(rescale(acc, shift)) === rescaleOracle(acc, shift)), { numRuns: 500 });
+      if (shift > 0) {
+        const half = 1n << BigInt(shift - 1);
+        for (const acc of [half, -half, half - 1n, -(half - 1n), 3n * half, -3n * half]) expect(BigInt(rescale(acc, shift))).toBe(rescaleOracle(acc, shift));
+      }
+    }
+  });
+});
+
+describe("shiftRound and convert: changes of format", () => {
+  it("a negative shift is an exact left shift; zero is the identity", () => {
+    expect(shiftRound(5n, 0)).toBe(5n);
+    expect(shiftRound(-5n, -3)).toBe(-40n);
+    expect(shiftRound(1n, -40)).toBe(1n << 40n);
+  });
+
+  it("rounds half away from zero, symmetrically", () => {
+    expect(shiftRound(3n, 1)).toBe(2n);
+    expect(shiftRound(-3n, 1)).toBe(-2n);
+    expect(shiftRound(5n, 2)).toBe(1n); // 1.25
+    expect(shiftRound(6n, 2)).toBe(2n); // 1.5
+    expect(shiftRound(-6n, 2)).toBe(-2n);
+    fc.assert(fc.property(int64, fc.integer({ min: 0, max: 62 }), (v, s) => shiftRound(-v, s) === -shiftRound(v, s)), { numRuns: 5000 });
+  });
+
+  it("convert is the value in the other format, to half an ulp, saturating", () => {
+    expect(convert(ONE, 16, 24)).toBe(1 << 24); // 1.0 in Q7.24
+    expect(convert(1 << 24, 24, 16)).toBe(ONE);
+    expect(convert(200 * ONE, 16, 24)).toBe(INT32_MAX); // 200 is beyond Q7.24's ±128
+    expect(convert(-200 * ONE, 16, 24)).toBe(INT32_MIN);
+    expect(convert(3, 2, 0)).toBe(1); // 0.75 → 1
+    fc.assert(
+      fc.property(int32, fc.integer({ min: 0, max: 24 }), fc.integer({ min: 0, max: 24 }), (x, from, to) => {
+        const y = convert(x, from, to);
+        const exact = x / 2 ** from;
+        const limit = 2 ** (31 - to);
+        if (exact >= limit || exact < -limit) return y === (exact > 0 ? INT32_MAX : INT32_MIN);
+        return Math.abs(y / 2 ** to - exact) <= 2 ** -(to + 1);
+      }),
       { numRuns: 20000 },
     );
   });
@@ -123,10 +171,12 @@ describe("dot: the exact sum of Q16.16 products", () => {
 });
 
 describe("accumulate and biasToAcc", () => {
-  it("widens a bias exactly to Q32.32", () => {
-    expect(biasToAcc(ONE)).toBe(1n << 32n);
-    expect(biasToAcc(-1)).toBe(-65536n);
-    expect(biasToAcc(INT32_MIN)).toBe(-(1n << 47n));
+  it("widens a bias exactly by its row's shift", () => {
+    expect(biasToAcc(ONE, 16)).toBe(1n << 32n);
+    expect(biasToAcc(-1, 16)).toBe(-65536n);
+    expect(biasToAcc(INT32_MIN, 16)).toBe(-(1n << 47n));
+    expect(biasToAcc(7, 0)).toBe(7n);
+    expect(biasToAcc(INT32_MIN, 31)).toBe(-(1n << 62n)); // the largest shift stays inside int64
   });
 
   it("saturates instead of wrapping", () => {
@@ -162,6 +212,14 @@ describe("quantize / dequantize", () => {
     [32767.99998, INT32_MAX],
     [-32768, INT32_MIN],
   ])("quantize(%s) = %s", (x, q) => expect(quantize(x)).toBe(q));
+
+  it("quantizes into any format, with that format's range", () => {
+    expect(quantize(1, "v", 24)).toBe(1 << 24);
+    expect(quantize(100000, "v", 10)).toBe(100000 * 1024);
+    expect(quantize(1.5, "v", 0)).toBe(2);
+    expect(() => quantize(128, "v", 24)).toThrow(/Q7\.24 range ±128/);
+    expect(dequantize(1 << 24, 24)).toBe(1);
+  });
 
   it.each([NaN, Infinity, -Infinity, 32768, -32768.00001, 1e300])("rejects %s with a FixedPointRangeError", (x) => {
     expect(() => quantize(x, "weight w")).toThrow(FixedPointRangeError);

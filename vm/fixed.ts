@@ -2,20 +2,32 @@
  * The VM's number format and the only arithmetic it does on it. Every rule here has its Solidity twin in
  * contracts/ (same names, same order) and its AssemblyScript twin in the WASM kernel.
  *
- * Format: Q16.16 signed fixed point in an int32 word. A word q stands for q / 2^16, so the representable
- * range is [-32768, 32768 - 2^-16] with a resolution (1 ulp) of 2^-16 ≈ 1.53e-5.
+ * Format: signed fixed point in an int32 word, with a number of fraction bits f that the compiler chooses per
+ * tensor (a "format", written Q(31−f).f below; f ∈ [0, MAX_FRAC]). A word q in format f stands for q / 2^f, so
+ * the range is [−2^(31−f), 2^(31−f) − 2^−f] with a resolution (1 ulp) of 2^−f:
+ *     f = 16 (Q15.16): ±32768, ulp 1.53e-5       f = 24 (Q7.24): ±128, ulp 5.96e-8
+ *     f =  8 (Q23.8):  ±8.4e6, ulp 3.9e-3        f =  0 (Q31.0): ±2.1e9, ulp 1
+ * Instructions carry the formats of what they read and write as operands (fin, fout, fa, fb) and the compiler
+ * picks them from the model's weights and calibration inputs (compiler/formats.ts), so a model whose values
+ * reach 10^5 or 10^-4 keeps its precision. A value that still falls outside its format's range is clamped to
+ * the nearest end (saturation): that is the VM's defined result, the same on every path, and the interpreters
+ * count every clamp so that a run can say where it happened (see interpreter/run.ts).
  *
- * A dense layer multiplies two Q16.16 words into a Q32.32 product (exact in 64 bits: |w·x| ≤ 2^62) and adds
- * products into a 64-bit Q32.32 accumulator. Only when the row is done is the accumulator rounded back to
- * Q16.16. So a whole row loses at most half an ulp to rounding, whatever its length.
+ * A dense layer multiplies two int32 words (input in format fx, weights in fw) into an exact 64-bit product in
+ * format fx + fw, adds products into a 64-bit accumulator, and only when the row is done rounds the
+ * accumulator to the output format fy by a right shift of `shift` = fx + fw − fy bits. So a whole row loses at
+ * most half an ulp to rounding, whatever its length. Its bias is stored in format fy and widened by the same shift.
  */
 import { FixedPointRangeError } from "./errors.js";
 
+/** The format of the activation functions' fixed-point core (vm/activations.ts) and of Q16.16 parameters (alpha). */
 export const FRAC_BITS = 16;
 /** 1.0 in Q16.16: 2^16. */
 export const ONE = 65536;
-/** Half an ulp of the Q32.32 → Q16.16 rescale: 2^15, added before the shift to round to nearest. */
-const HALF = 1n << 15n;
+/** The most fraction bits a tensor format may have: 24 leaves 7 integer bits (±128) at an ulp of 6e-8. */
+export const MAX_FRAC = 24;
+/** The largest DENSE shift: a bias b (|b| ≤ 2^31) widened by 2^shift stays inside int64 (2^62 < 2^63). */
+export const MAX_SHIFT = 31;
 
 export const INT32_MIN = -2147483648; // -2^31
 export const INT32_MAX = 2147483647; //  2^31 - 1
@@ -36,9 +48,9 @@ export function sat64(x: bigint): bigint {
   return x;
 }
 
-/** The accumulator a row starts from: its Q16.16 bias widened to Q32.32, bias · 2^16 (exact: |·| < 2^47). */
-export function biasToAcc(bias: number): bigint {
-  return BigInt(bias) << 16n;
+/** The accumulator a row starts from: its bias (in the output format) widened by the row's shift, bias · 2^shift (|·| ≤ 2^62). */
+export function biasToAcc(bias: number, shift: number): bigint {
+  return BigInt(bias) << BigInt(shift);
 }
 
 /**
@@ -70,33 +82,60 @@ export function accumulate(acc: bigint, sum: bigint): bigint {
 }
 
 /**
- * Q32.32 accumulator → Q16.16 word: round to nearest, ties away from zero, then saturate to int32.
- *   rescale(a) = sign(a) · floor((|a| + 2^15) / 2^16), clamped to [-2^31, 2^31 - 1]
- * Ties away from zero make rounding symmetric: rescale(-a) = -rescale(a) wherever neither side saturates.
+ * v / 2^s rounded to nearest, ties away from zero, for s ≥ 0; v · 2^(−s) for s < 0 (exact); not saturated.
+ *   shiftRound(v, s) = sign(v) · floor((|v| + 2^(s−1)) / 2^s)        (s ≥ 1; s = 0 gives v)
+ * Ties away from zero make rounding symmetric: shiftRound(−v, s) = −shiftRound(v, s).
+ * Every change of format in the VM is this one function followed by sat32.
  */
-export function rescale(acc: bigint): number {
-  const magnitude = ((acc < 0n ? -acc : acc) + HALF) >> 16n;
-  return sat32(acc < 0n ? -magnitude : magnitude);
+export function shiftRound(v: bigint, s: number): bigint {
+  if (s <= 0) return v << BigInt(-s);
+  const magnitude = ((v < 0n ? -v : v) + (1n << BigInt(s - 1))) >> BigInt(s);
+  return v < 0n ? -magnitude : magnitude;
+}
+
+/** A finished row's accumulator → its output word: shiftRound by the row's shift, saturated to int32. */
+export function rescale(acc: bigint, shift: number): number {
+  return sat32(shiftRound(acc, shift));
+}
+
+/** A word in format `from` → the same number in format `to`, rounded (shiftRound) and saturated to int32. */
+export function convert(x: number, from: number, to: number): number {
+  return sat32(shiftRound(BigInt(x), from - to));
+}
+
+/** Does v lie outside int32 (so that sat32 clamps it)? How the interpreters count saturation. */
+export function overflows32(v: bigint): boolean {
+  return v > 2147483647n || v < -2147483648n;
+}
+
+/** "Q15.16": how messages name format f. */
+export function formatName(frac: number): string {
+  return `Q${31 - frac}.${frac}`;
+}
+
+/** The largest magnitude format f represents (2^(31−f)), for messages. */
+export function formatLimit(frac: number): number {
+  return 2 ** (31 - frac);
 }
 
 /**
- * A real number → Q16.16, with the same rounding rule as rescale (nearest, ties away from zero).
- * Used by the compiler (weights) and by the off-chain input encoder, never inside a step.
- * `what` names the value in the error when it is NaN, infinite or outside [-32768, 32768).
+ * A real number → a word in format `frac` (default 16), with the same rounding rule as shiftRound (nearest,
+ * ties away from zero). Used by the compiler (weights) and by the off-chain input encoder, never inside a step.
+ * `what` names the value in the error when it is NaN, infinite or outside the format's range.
  */
-export function quantize(value: number, what = "value"): number {
+export function quantize(value: number, what = "value", frac = FRAC_BITS): number {
   if (!Number.isFinite(value)) throw new FixedPointRangeError(`${what} is ${value}, which has no fixed-point representation`);
-  const scaled = Math.abs(value) * ONE; // exact: a power-of-two scaling
+  const scaled = Math.abs(value) * 2 ** frac; // exact: a power-of-two scaling
   const floor = Math.floor(scaled);
   const rounded = scaled - floor >= 0.5 ? floor + 1 : floor; // scaled - floor is exact, unlike Math.round(scaled)
   const q = value < 0 ? -rounded : rounded;
   if (q < INT32_MIN || q > INT32_MAX) {
-    throw new FixedPointRangeError(`${what} is ${value}, outside the Q16.16 range [-32768, 32767.99998]`);
+    throw new FixedPointRangeError(`${what} is ${value}, outside the ${formatName(frac)} range ±${formatLimit(frac)}`);
   }
   return q;
 }
 
-/** Q16.16 → the real number it stands for. */
-export function dequantize(q: number): number {
-  return q / ONE;
+/** A word in format `frac` (default 16) → the real number it stands for. */
+export function dequantize(q: number, frac = FRAC_BITS): number {
+  return q / 2 ** frac;
 }

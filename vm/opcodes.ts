@@ -5,23 +5,42 @@
  *
  * An instruction is one layer-level operation (a dense layer, an activation over a buffer, an argmax). It
  * runs for a number of steps that depends only on its operands, so a program's step count is known before
- * it runs. Every operand is a u32: word addresses and element counts.
+ * it runs. Every operand is a u32: word addresses, element counts, formats (fraction bits, see vm/fixed.ts)
+ * and, for the few signed parameters (`alpha`, `lo`, `hi`), an int32's two's-complement bits.
  */
 import { CHUNK_WORDS, LEAF_WORDS } from "./memory.js";
 
 export const Opcode = {
   /** Stop. The all-zero instruction word is HALT, so padding a program with zeros pads it with HALTs. */
   HALT: 0x00,
-  /** y[r] = rescale(b[r]·2^16 + Σ_i W[r][i]·x[i]) for every row r, CHUNK_WORDS multiply-accumulates a step. */
+  /** y[r] = round((b[r]·2^shift + Σ_i W[r][i]·x[i]) / 2^shift) for every row r, CHUNK_WORDS multiply-accumulates a step. */
   DENSE: 0x01,
-  /** x[i] = relu(x[i]) in place, one 8-word leaf a step. */
+  /** dst[i] = max(src[i], 0), one 8-word leaf a step. Every unary op converts from format fin to fout. */
   RELU: 0x02,
-  /** x[i] = sigmoid(x[i]) in place, one 8-word leaf a step. */
+  /** dst[i] = 1 / (1 + e^(−src[i])). */
   SIGMOID: 0x03,
-  /** x[i] = tanh(x[i]) in place, one 8-word leaf a step. */
+  /** dst[i] = tanh(src[i]). */
   TANH: 0x04,
-  /** dst = the lowest index of the largest of x[0..n), one 8-word leaf a step. */
+  /** dst = the lowest index of the largest of src[0..n), one 8-word leaf a step. */
   ARGMAX: 0x05,
+  /** dst[i] = src[i] ≥ 0 ? src[i] : alpha·src[i] (alpha a Q16.16 int32). */
+  LEAKY_RELU: 0x06,
+  /** dst[i] = src[i] ≥ 0 ? src[i] : alpha·(e^src[i] − 1) (alpha a Q16.16 int32). */
+  ELU: 0x07,
+  /** dst[i] = ln(1 + e^src[i]). */
+  SOFTPLUS: 0x08,
+  /** dst[i] = min(max(src[i], lo), hi) (lo ≤ hi, int32 words in format fin). */
+  CLIP: 0x09,
+  /** dst[i] = src[i]·Φ(src[i]), Φ the standard normal CDF (GELU). */
+  GELU: 0x0a,
+  /** dst[i] = src[i]/2·(1 + tanh(√(2/π)·(src[i] + 0.044715·src[i]³))) (GELU, tanh approximation). */
+  GELU_TANH: 0x0b,
+  /** dst[i] = src[i]·sigmoid(src[i]) (SiLU, Swish). */
+  SILU: 0x0c,
+  /** dst[i] = a[i] + b[i], each in its own format, one 8-word leaf a step (a residual connection). */
+  ADD: 0x0d,
+  /** dst = (src − mean) / sqrt(var + eps) · gamma + beta over n words, in three passes of one leaf a step (vm/layernorm.ts). */
+  LAYERNORM: 0x0e,
 } as const;
 export type Opcode = (typeof Opcode)[keyof typeof Opcode];
 
@@ -36,11 +55,14 @@ export interface OpcodeInfo {
 
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
 
-const activation = (code: Opcode, name: keyof typeof Opcode): OpcodeInfo => ({
+/** The operands every unary elementwise op starts with: where it reads, where it writes, how many, which formats. */
+export const UNARY_OPERANDS = ["src", "dst", "n", "fin", "fout"] as const;
+
+const unary = (code: Opcode, name: keyof typeof Opcode, params: readonly string[] = []): OpcodeInfo => ({
   code,
   name,
-  operands: ["addr", "n"],
-  steps: ([, n]) => ceilDiv(n, LEAF_WORDS),
+  operands: [...UNARY_OPERANDS, ...params],
+  steps: ([, , n]) => ceilDiv(n, LEAF_WORDS),
 });
 
 export const OPCODES: readonly OpcodeInfo[] = [
@@ -48,13 +70,33 @@ export const OPCODES: readonly OpcodeInfo[] = [
   {
     code: Opcode.DENSE,
     name: "DENSE",
-    operands: ["input", "weights", "bias", "output", "inputs", "outputs"],
+    operands: ["input", "weights", "bias", "output", "inputs", "outputs", "shift"],
     steps: ([, , , , inputs, outputs]) => outputs * ceilDiv(inputs, CHUNK_WORDS),
   },
-  activation(Opcode.RELU, "RELU"),
-  activation(Opcode.SIGMOID, "SIGMOID"),
-  activation(Opcode.TANH, "TANH"),
+  unary(Opcode.RELU, "RELU"),
+  unary(Opcode.SIGMOID, "SIGMOID"),
+  unary(Opcode.TANH, "TANH"),
   { code: Opcode.ARGMAX, name: "ARGMAX", operands: ["src", "n", "dst"], steps: ([, n]) => ceilDiv(n, LEAF_WORDS) },
+  unary(Opcode.LEAKY_RELU, "LEAKY_RELU", ["alpha"]),
+  unary(Opcode.ELU, "ELU", ["alpha"]),
+  unary(Opcode.SOFTPLUS, "SOFTPLUS"),
+  unary(Opcode.CLIP, "CLIP", ["lo", "hi"]),
+  unary(Opcode.GELU, "GELU"),
+  unary(Opcode.GELU_TANH, "GELU_TANH"),
+  unary(Opcode.SILU, "SILU"),
+  {
+    code: Opcode.ADD,
+    name: "ADD",
+    operands: ["a", "b", "dst", "n", "fa", "fb", "fout"],
+    steps: ([, , , n]) => ceilDiv(n, LEAF_WORDS),
+  },
+  {
+    code: Opcode.LAYERNORM,
+    name: "LAYERNORM",
+    // params: gamma (n words, Q15.16) then beta (n words, format fout), each padded to whole leaves; eps a Q0.32 u32
+    operands: ["src", "dst", "n", "params", "fin", "fout", "eps"],
+    steps: ([, , n]) => 3 * ceilDiv(n, LEAF_WORDS),
+  },
 ];
 
 const byCode = new Map<number, OpcodeInfo>(OPCODES.map((info) => [info.code, info]));
@@ -62,4 +104,10 @@ const byCode = new Map<number, OpcodeInfo>(OPCODES.map((info) => [info.code, inf
 /** The table entry for a code, or undefined for a code that is not an mlvm opcode. */
 export function opcodeInfo(code: number): OpcodeInfo | undefined {
   return byCode.get(code);
+}
+
+/** Unary elementwise ops: one leaf of src in, one leaf of dst out per step. */
+export function isUnary(code: number): boolean {
+  const info = byCode.get(code);
+  return info !== undefined && code !== Opcode.LAYERNORM && info.operands[0] === "src" && info.operands[1] === "dst";
 }

@@ -8,7 +8,7 @@ import { BYTECODE_VERSION, HEADER_BYTES, INSN_BYTES, decodeProgram, encodeInstru
 const DEPTH = 6;
 const BASE = dataBase(DEPTH);
 const sample = () =>
-  program(DEPTH, 8, 32, 3, [insn("DENSE", BASE, 0, 64, BASE + 32, 8, 2), insn("SIGMOID", BASE + 32, 2), insn("ARGMAX", BASE + 32, 2, BASE + 34)], true);
+  program(DEPTH, 8, 32, 3, [insn("DENSE", BASE, 0, 64, BASE + 32, 8, 2, 16), insn("SIGMOID", BASE + 32, BASE + 32, 2, 16, 16), insn("ARGMAX", BASE + 32, 2, BASE + 34)], true, { inputFrac: 12, outputFrac: 20 });
 
 describe("bytecode", () => {
   it("round-trips a program through encode and decode", () => {
@@ -29,10 +29,13 @@ describe("bytecode", () => {
     ["a truncated instruction", (b: Uint8Array) => b.subarray(0, b.length - 1), /declares 4 instructions/],
     ["trailing bytes", (b: Uint8Array) => Uint8Array.from([...b, 0]), /declares 4 instructions/],
     ["a bad magic", (b: Uint8Array) => ((b[0] = 0x58), b), /magic/],
-    ["an unknown version", (b: Uint8Array) => ((b[5] = BYTECODE_VERSION + 1), b), /version 2 is not supported/],
+    ["an unknown version", (b: Uint8Array) => ((b[5] = BYTECODE_VERSION + 1), b), /version 3 is not supported/],
+    ["a non-zero reserved header byte", (b: Uint8Array) => ((b[31] = 1), b), /header byte 31 is reserved/],
+    ["an output format past 24", (b: Uint8Array) => ((b[25] = 25), b), /output format 25/],
     ["an unknown opcode", (b: Uint8Array) => ((b[HEADER_BYTES + INSN_BYTES] = 0x42), b), /instruction 1: unknown opcode 0x42/],
     ["non-zero reserved bytes", (b: Uint8Array) => ((b[HEADER_BYTES + 2] = 1), b), /reserved bytes/],
     ["a non-zero unused operand", (b: Uint8Array) => ((b[HEADER_BYTES + INSN_BYTES + 31] = 1), b), /unused operand 6/],
+    ["a format operand past 24", (b: Uint8Array) => ((b[HEADER_BYTES + INSN_BYTES + 4 + 4 * 4 + 3] = 30), b), /fout = 30/],
     ["unknown header flags", (b: Uint8Array) => ((b[7] = 0x80), b), /unknown header flags/],
   ])("rejects %s with a BytecodeError", (_, edit, message) => {
     expect(corrupt(edit)).toThrow(BytecodeError);

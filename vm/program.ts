@@ -3,23 +3,26 @@
  *
  * Bytecode = a 32-byte header followed by 32-byte instructions.
  *   header: "MLBC" | u16 version | u8 memory depth D | u8 flags | u32 input length | u32 output address
- *           | u32 output length | u32 instruction count | 8 zero bytes          (all big-endian)
+ *           | u32 output length | u32 instruction count | u8 input format | u8 output format | 6 zero bytes
+ *           (all big-endian)
  *   instruction: u8 opcode | 3 zero bytes | 7 × u32 operands (unused ones zero)
- * The input always sits at the start of the data region (memory.ts). Flag bit 0 (ARGMAX_OUTPUT) says the
- * last output word is the argmax index of the words before it (a classifier's prediction); the other
- * output words are Q16.16 values.
+ * The input always sits at the start of the data region (memory.ts), its words in the input format (fraction
+ * bits, vm/fixed.ts). Flag bit 0 (ARGMAX_OUTPUT) says the last output word is the argmax index of the words
+ * before it (a classifier's prediction); the other output words are values in the output format.
  *
  * The program root commits to the instructions: a Merkle tree of H(insn, 32 bytes) leaves, padded with the
  * all-zero instruction (HALT), so the one-step verifier can check "the instruction at pc" with one proof.
  */
 import { BytecodeError } from "./errors.js";
 import { TAG, taggedHash } from "./hash.js";
+import { MAX_FRAC, MAX_SHIFT } from "./fixed.js";
 import { CHUNK_WORDS, LEAF_WORDS, MAX_MEMORY_DEPTH, dataBase } from "./memory.js";
 import { buildLevels, emptySubtrees, merkleProof } from "./merkle.js";
-import { Opcode, opcodeInfo } from "./opcodes.js";
+import { Opcode, isUnary, opcodeInfo } from "./opcodes.js";
 
 export const BYTECODE_MAGIC = "MLBC";
-export const BYTECODE_VERSION = 1;
+/** 2: per-tensor formats (the header's input and output formats, format operands, DENSE's shift). */
+export const BYTECODE_VERSION = 2;
 export const HEADER_BYTES = 32;
 export const INSN_BYTES = 32;
 export const MAX_OPERANDS = 7;
@@ -37,6 +40,10 @@ export interface Program {
   inputLength: number;
   outputAddress: number;
   outputLength: number;
+  /** Fraction bits of the input words (vm/fixed.ts). */
+  inputFrac: number;
+  /** Fraction bits of the output values (not of a classifier's prediction index). */
+  outputFrac: number;
   instructions: readonly Instruction[];
 }
 
@@ -75,6 +82,8 @@ export function encodeProgram(program: Program): Uint8Array {
   view.setUint32(12, program.outputAddress, false);
   view.setUint32(16, program.outputLength, false);
   view.setUint32(20, program.instructions.length, false);
+  view.setUint8(24, program.inputFrac);
+  view.setUint8(25, program.outputFrac);
   program.instructions.forEach((insn, k) => bytes.set(encodeInstruction(insn), HEADER_BYTES + INSN_BYTES * k));
   return bytes;
 }
@@ -90,6 +99,7 @@ export function decodeProgram(bytes: Uint8Array): Program {
   if (bytes.length !== HEADER_BYTES + INSN_BYTES * count) {
     throw new BytecodeError(`bytecode declares ${count} instructions (${HEADER_BYTES + INSN_BYTES * count} bytes) but is ${bytes.length} bytes`);
   }
+  for (let k = 26; k < HEADER_BYTES; k++) if (bytes[k] !== 0) throw new BytecodeError(`header byte ${k} is reserved and must be zero`);
   const instructions: Instruction[] = [];
   for (let k = 0; k < count; k++) {
     instructions.push(decodeInstruction(bytes.subarray(HEADER_BYTES + INSN_BYTES * k, HEADER_BYTES + INSN_BYTES * (k + 1)), k));
@@ -100,9 +110,14 @@ export function decodeProgram(bytes: Uint8Array): Program {
     inputLength: view.getUint32(8, false),
     outputAddress: view.getUint32(12, false),
     outputLength: view.getUint32(16, false),
+    inputFrac: view.getUint8(24),
+    outputFrac: view.getUint8(25),
     instructions,
   });
 }
+
+/** The operands that are formats: fraction bits in [0, MAX_FRAC]. */
+const FORMAT_OPERANDS = ["fin", "fout", "fa", "fb"];
 
 /** A range of words an instruction reads or writes, and whether it must lie in the data region. */
 export interface Access {
@@ -136,11 +151,14 @@ export function accesses(insn: Instruction): Access[] {
         { what: "output", ...leafSpan(output, outputs), data: true, align: 1 },
       ];
     }
-    case Opcode.RELU:
-    case Opcode.SIGMOID:
-    case Opcode.TANH: {
-      const [addr, n] = insn.args;
-      return [{ what: "buffer", addr, words: Math.ceil(n / LEAF_WORDS) * LEAF_WORDS, data: true, align: LEAF_WORDS }];
+    case Opcode.ADD: {
+      const [a, b, dst, n] = insn.args;
+      const words = Math.ceil(n / LEAF_WORDS) * LEAF_WORDS;
+      return [
+        { what: "a", addr: a, words, data: false, align: LEAF_WORDS },
+        { what: "b", addr: b, words, data: false, align: LEAF_WORDS },
+        { what: "dst", addr: dst, words, data: true, align: LEAF_WORDS },
+      ];
     }
     case Opcode.ARGMAX: {
       const [src, n, dst] = insn.args;
@@ -149,8 +167,24 @@ export function accesses(insn: Instruction): Access[] {
         { what: "dst", ...leafSpan(dst, 1), data: true, align: 1 },
       ];
     }
-    default:
-      return [];
+    case Opcode.LAYERNORM: {
+      const [src, dst, n, params] = insn.args;
+      const words = Math.ceil(n / LEAF_WORDS) * LEAF_WORDS;
+      return [
+        { what: "src", addr: src, words, data: false, align: LEAF_WORDS },
+        { what: "dst", addr: dst, words, data: true, align: LEAF_WORDS },
+        { what: "params", addr: params, words: 2 * words, data: false, align: LEAF_WORDS },
+      ];
+    }
+    default: {
+      if (!isUnary(insn.opcode)) return [];
+      const [src, dst, n] = insn.args;
+      const words = Math.ceil(n / LEAF_WORDS) * LEAF_WORDS;
+      return [
+        { what: "src", addr: src, words, data: false, align: LEAF_WORDS },
+        { what: "dst", addr: dst, words, data: true, align: LEAF_WORDS },
+      ];
+    }
   }
 }
 
@@ -166,6 +200,9 @@ export function validateProgram(program: Program): Program {
   const base = dataBase(depth);
   const end = 2 * base;
   if (program.inputLength < 1) throw new BytecodeError("input length must be at least 1");
+  for (const [what, f] of [["input format", program.inputFrac], ["output format", program.outputFrac]] as const) {
+    if (!Number.isInteger(f) || f < 0 || f > MAX_FRAC) throw new BytecodeError(`${what} ${f} is outside [0, ${MAX_FRAC}] fraction bits`);
+  }
   if (program.outputLength < 1) throw new BytecodeError("output length must be at least 1");
   if (base + program.inputLength > end) throw new BytecodeError(`input [${base}, ${base + program.inputLength}) is outside the data region [${base}, ${end})`);
   if (program.outputAddress < base || program.outputAddress + program.outputLength > end) {
@@ -183,10 +220,16 @@ export function validateProgram(program: Program): Program {
       if (!Number.isInteger(a) || a < 0 || a > 0xffffffff) throw new BytecodeError(`${at} operand ${info.operands[j]} = ${a} is not a u32`);
     });
     if (insn.opcode === Opcode.HALT && k !== instructions.length - 1) throw new BytecodeError(`${at}: HALT may only be the last instruction`);
-    // Every size operand (all but the addresses) is a count that must be at least 1.
+    // Every count must be at least 1; every format (fraction bits) and shift within its range.
     info.operands.forEach((name, j) => {
-      if (["inputs", "outputs", "n"].includes(name) && insn.args[j] < 1) throw new BytecodeError(`${at} ${name} must be at least 1`);
+      const v = insn.args[j];
+      if (["inputs", "outputs", "n"].includes(name) && v < 1) throw new BytecodeError(`${at} ${name} must be at least 1`);
+      if (FORMAT_OPERANDS.includes(name) && v > MAX_FRAC) throw new BytecodeError(`${at} ${name} = ${v} is outside [0, ${MAX_FRAC}] fraction bits`);
+      if (name === "shift" && v > MAX_SHIFT) throw new BytecodeError(`${at} shift = ${v} is outside [0, ${MAX_SHIFT}]`);
     });
+    if (insn.opcode === Opcode.CLIP && (insn.args[5] | 0) > (insn.args[6] | 0)) {
+      throw new BytecodeError(`${at} lo = ${insn.args[5] | 0} is above hi = ${insn.args[6] | 0}`);
+    }
     for (const a of accesses(insn)) {
       if (a.addr % a.align !== 0) throw new BytecodeError(`${at} ${a.what} address ${a.addr} is not aligned to ${a.align} words`);
       if (a.data && a.addr < base) throw new BytecodeError(`${at} ${a.what} [${a.addr}, ${a.addr + a.words}) is outside the data region [${base}, ${end})`);

@@ -3,6 +3,7 @@ import { loadModel } from "../../compiler/compile.js";
 import { loadMnist } from "../../datasets/mnist.js";
 import { decodeOutput, encodeInput } from "../../interpreter/run.js";
 import { ENGINE_OPTION, engine } from "../engine.js";
+import { SaturationTally } from "../saturation.js";
 import { InputError } from "../../vm/errors.js";
 import type { Command } from "../command.js";
 import { onePositional, parseRange, readJsonFile } from "../args.js";
@@ -21,7 +22,7 @@ export const evalCommand: Command = {
     json: { type: "boolean", description: 'print {"n", "accuracy", "agreement", ...} as JSON' },
     engine: ENGINE_OPTION,
   },
-  details: "Pixels are scaled to [0, 1] and quantized to Q16.16; every digit runs through the VM (--engine).",
+  details: "Pixels are scaled to [0, 1] and quantized to the model's input format; every digit runs through the VM (--engine).",
   run(positionals, values, io) {
     const model = loadModel(onePositional(positionals, "MODEL"));
     const split = (values.split as string | undefined) ?? "t10k";
@@ -34,9 +35,12 @@ export const evalCommand: Command = {
     let correct = 0;
     let agree = 0;
     const disagreements: number[] = [];
+    const tally = new SaturationTally();
     const began = performance.now();
     for (let k = start; k < end; k++) {
-      const { prediction } = decodeOutput(model.program, execute(encodeInput(model.program, mnist.image(k))));
+      const { output, saturations } = execute(encodeInput(model.program, mnist.image(k)));
+      tally.add(saturations);
+      const { prediction } = decodeOutput(model.program, output);
       if (prediction === mnist.label(k)) correct++;
       if (reference) {
         if (prediction === reference.predictions[k - reference.start]) agree++;
@@ -51,6 +55,8 @@ export const evalCommand: Command = {
       agreement: reference ? agree / n : null,
       referenceAccuracy: reference?.accuracy ?? null,
       disagreements: reference ? disagreements : null,
+      saturatedRuns: tally.saturatedRuns,
+      saturations: tally.entries(),
       seconds,
     };
     if (values.json) return io.out(JSON.stringify(result));
@@ -59,6 +65,7 @@ export const evalCommand: Command = {
       io.out(`agreement with the reference: ${(100 * agree / n).toFixed(2)}% (${n - agree} differ${disagreements.length ? `: digits ${disagreements.join(", ")}` : ""})`);
       if (reference.accuracy !== null) io.out(`reference accuracy on its range: ${(100 * reference.accuracy).toFixed(2)}%`);
     }
+    io.out(tally.line(model.meta));
     io.out(`${((seconds * 1e6) / n).toFixed(0)} µs per digit (${values.engine ?? "wasm"} engine, loading and quantizing included)`);
   },
 };

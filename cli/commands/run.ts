@@ -2,6 +2,7 @@ import { loadModel } from "../../compiler/compile.js";
 import { InputError } from "../../vm/errors.js";
 import { decodeOutput, encodeInput } from "../../interpreter/run.js";
 import { ENGINE_OPTION, engine } from "../engine.js";
+import { saturationWarning } from "../saturation.js";
 import type { Command } from "../command.js";
 import { onePositional, readJsonFile, requiredString } from "../args.js";
 
@@ -14,7 +15,8 @@ export const runCommand: Command = {
     json: { type: "boolean", description: 'print {"outputs": [[…]], "predictions": […]}' },
     engine: ENGINE_OPTION,
   },
-  details: "Outputs are dequantized from Q16.16; for a classifier they are the logits (a final Softmax is folded into\nthe argmax), and the prediction is the argmax, ties going to the lowest index.",
+  details:
+    "Outputs are dequantized from the model's output format; for a classifier they are the logits (a final Softmax is\nfolded into the argmax), and the prediction is the argmax, ties going to the lowest index. A run whose values\nleft their format's range (saturated) says where, on its own line.",
   run(positionals, values, io) {
     const model = loadModel(onePositional(positionals, "MODEL"));
     const inputPath = requiredString(values, "input");
@@ -22,19 +24,22 @@ export const runCommand: Command = {
     const execute = engine(model, values.engine);
     const results = batch.map((vector, k) => {
       try {
-        return decodeOutput(model.program, execute(encodeInput(model.program, vector)));
+        const { output, saturations } = execute(encodeInput(model.program, vector));
+        return { ...decodeOutput(model.program, output), saturations };
       } catch (error) {
         if (error instanceof InputError && batch.length > 1) throw new InputError(`input ${k}: ${error.message}`);
         throw error;
       }
     });
     if (values.json) {
-      io.out(JSON.stringify({ outputs: results.map((r) => r.values), predictions: results.map((r) => r.prediction) }));
+      io.out(JSON.stringify({ outputs: results.map((r) => r.values), predictions: results.map((r) => r.prediction), saturations: results.map((r) => r.saturations) }));
       return;
     }
     results.forEach((r, k) => {
       const prefix = batch.length > 1 ? `[${k}] ` : "";
-      io.out(`${prefix}prediction ${r.prediction}  outputs [${r.values.map((v) => v.toFixed(5)).join(", ")}]`);
+      io.out(`${prefix}prediction ${r.prediction}  outputs [${r.values.map((v) => v.toPrecision(6)).join(", ")}]`);
+      const warning = saturationWarning(model.meta, r.saturations);
+      if (warning) io.out(`${prefix}${warning}`);
     });
   },
 };

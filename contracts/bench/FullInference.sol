@@ -6,7 +6,7 @@ import {Fixed} from "../vm/Fixed.sol";
 
 /// @title A whole MLP inference in the EVM: the baseline a dispute step is compared with.
 /// @notice Not part of the protocol. It computes exactly what the mlvm VM computes (same Fixed and Activations
-/// library: bias widened to Q32.32, 32-product chunks accumulated with saturation, one rescale per row, ReLU,
+/// library: bias widened by the layer's shift, 32-product chunks accumulated with saturation, one rescale per row, ReLU,
 /// argmax with ties to the lowest index), as cheaply as an honest contract can: the weights live in the code of
 /// data contracts (≤ 24 KB each, a whole number of rows apiece, as the VM lays them out: big-endian int32 words,
 /// rows padded to 32 words, after one leading 0x00 byte) and are read with EXTCODECOPY one row at a time into a
@@ -18,7 +18,8 @@ contract FullInference {
         uint256 inputs;
         uint256 outputs;
         address bias; // data contract holding `outputs` words
-        bool relu;
+        uint256 shift; // the DENSE instruction's shift: fx + fw − fy (vm/fixed.ts)
+        bool relu; // followed by a ReLU in the same format (fin = fout)
     }
 
     function infer(bytes32[] calldata input, Layer[] calldata layers) external view returns (int32[] memory out, uint256 prediction) {
@@ -43,7 +44,7 @@ contract FullInference {
             assembly ("memory-safe") {
                 extcodecopy(data, add(row, 32), offset, mload(row))
             }
-            int64 acc = Fixed.biasToAcc(wordOf(bias, r));
+            int64 acc = Fixed.biasToAcc(wordOf(bias, r), layer.shift);
             for (uint256 c = 0; c < layer.inputs; c += 32) {
                 uint256 end = c + 32 < layer.inputs ? c + 32 : layer.inputs;
                 int256 sum;
@@ -57,7 +58,7 @@ contract FullInference {
                 }
                 acc = Fixed.accumulate(acc, sum);
             }
-            y[r] = Fixed.rescale(acc);
+            y[r] = Fixed.rescale(acc, layer.shift);
             if (layer.relu) y[r] = Activations.relu(y[r]);
         }
     }

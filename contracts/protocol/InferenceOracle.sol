@@ -367,7 +367,8 @@ contract InferenceOracle is IGameOwner {
     /// The model's fields hash to the model id (vm/commitment.ts), so they need no registry lookup.
     function checkModel(bytes32 modelId, Model calldata m) private pure {
         bytes32 id = keccak256(
-            abi.encodePacked("mlvm.model", m.programRoot, m.modelRoot, m.memoryDepth, m.flags, m.inputLength, m.outputAddress, m.outputLength, m.steps)
+            abi.encodePacked("mlvm.model", m.programRoot, m.modelRoot, m.memoryDepth, m.flags, m.inputLength, m.outputAddress, m.outputLength, m.steps,
+                m.inputFrac, m.outputFrac)
         );
         if (id != modelId) revert ModelMismatch(modelId);
     }

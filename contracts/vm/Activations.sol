@@ -76,4 +76,51 @@ library Activations {
         int256 t = divFloor(2 * (Q26_ONE - e) * ONE + d, 2 * d); // round half up of (2^26 − e)·2^16 / d
         return int32(x < 0 ? -t : t);
     }
+
+    /// ln(1 + e/2^26) in Q.26 for e ∈ [0, 2^26] (so the result is in [0, ln 2 · 2^26]): softplus's core.
+    /// With z = u / (2 + u) ∈ [0, 1/3], ln(1 + u) = 2·atanh(z) = 2·(z + z^3/3 + … + z^13/13).
+    function log1p26(int256 e) internal pure returns (int256) {
+        int256 z = divFloor(e * Q26_ONE, 2 * Q26_ONE + e); // u/(2+u) in Q.26, in [0, 2^26/3]; e·2^26 ≤ 2^52
+        int256 z2 = sar(z * z, 26); // z^2 in Q.26
+        int256 term = z;
+        int256 sum = z;
+        for (int256 k = 3; k <= 13; k += 2) {
+            term = sar(term * z2, 26); // z^k in Q.26
+            sum += divFloor(term, k);
+        }
+        return 2 * sum;
+    }
+
+    /// 8 · ONE: Φ(8) is 1.0 in Q.26; phi26 clamps |x| here so that x^2 stays small.
+    int256 internal constant PHI_ARG_MAX = 524288;
+    // erf(z) ≈ 1 − (a1·t + … + a5·t^5)·e^(−z^2), t = 1/(1 + p·z): Abramowitz & Stegun 7.1.26, Q.26 coefficients.
+    int256 private constant ERF_A1 = 17101324; // 0.254829592 · 2^26
+    int256 private constant ERF_A2 = -19092253; // −0.284496736 · 2^26
+    int256 private constant ERF_A3 = 95389461; // 1.421413741 · 2^26
+    int256 private constant ERF_A4 = -97519382; // −1.453152027 · 2^26
+    int256 private constant ERF_A5 = 71229713; // 1.061405429 · 2^26
+    int256 private constant ERF_P_OVER_SQRT2 = 15545224; // 0.3275911 / √2 · 2^26
+
+    /// Φ(x/2^16) = P(N(0,1) ≤ x/2^16) in Q.26, in [0, 2^26], for any int32 x: GELU's core.
+    /// Φ(|x|) = 1 − erfc(|x|/√2)/2 with erfc from A&S 7.1.26; Φ(−x) = 1 − Φ(x) exactly.
+    function phi26(int256 x) internal pure returns (int256) {
+        int256 ax = x < 0 ? (-x < PHI_ARG_MAX ? -x : PHI_ARG_MAX) : x < PHI_ARG_MAX ? x : PHI_ARG_MAX; // |x| ≤ 2^19
+        int256 q = ax * ax; // x² in Q.32, ≤ 2^38; x²/2 = q / 2^33
+        int256 h = sar(q, 17); // x²/2 in Q16.16 (floor): expNeg's argument
+        // e^(−x²/2) = e^(−h/2^16) · e^(−r), r = (q − h·2^17)/2^33 ∈ [0, 2^−16): the first-order term restores what
+        // the Q16.16 argument drops
+        int256 e0 = expNeg(h);
+        int256 e = e0 - sar(e0 * (q - h * 131072), 33); // in Q.26
+        int256 d = Q26_ONE + sar(ax * ERF_P_OVER_SQRT2, 16); // 1 + p·|x|/√2 in Q.26
+        int256 t = divFloor(2 ** 52, d); // 1/(1 + p·z) in Q.26, in (0, 2^26]
+        int256 p = ERF_A5; // Horner
+        p = ERF_A4 + sar(p * t, 26);
+        p = ERF_A3 + sar(p * t, 26);
+        p = ERF_A2 + sar(p * t, 26);
+        p = ERF_A1 + sar(p * t, 26);
+        int256 poly = sar(p * t, 26); // Σ a_k t^k in Q.26, in [0, 2^26]
+        int256 erfc = sar(poly * e, 26); // erfc(|x|/√2) in Q.26
+        int256 phiAbs = Q26_ONE - sar(erfc + 1, 1); // 1 − erfc/2, rounded half up
+        return x < 0 ? Q26_ONE - phiAbs : phiAbs;
+    }
 }

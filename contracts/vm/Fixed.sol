@@ -3,14 +3,18 @@ pragma solidity 0.8.28;
 
 /// @title The VM's number format and the only arithmetic it does on it.
 /// @notice The Solidity twin of vm/fixed.ts: same functions, same order, same formulas. vm/fixed.ts is the
-/// specification. Q16.16 words are int32; products are exact in int256; the accumulator is int64.
-/// (quantize/dequantize are compile-time and off-chain only, so they have no twin here.)
+/// specification. Words are int32 in a per-tensor format (f fraction bits, f ∈ [0, MAX_FRAC]); products are exact
+/// in int256; the accumulator is int64. (overflows32, formatName, formatLimit, quantize and dequantize are
+/// off-chain only — saturation counts and messages — so they have no twin here.)
 library Fixed {
+    /// The format of the activation functions' fixed-point core and of Q16.16 parameters (alpha).
     int256 internal constant FRAC_BITS = 16;
     /// 1.0 in Q16.16: 2^16.
     int256 internal constant ONE = 65536;
-    /// Half an ulp of the Q32.32 → Q16.16 rescale: 2^15, added before the shift to round to nearest.
-    int256 private constant HALF = 1 << 15;
+    /// The most fraction bits a tensor format may have.
+    int256 internal constant MAX_FRAC = 24;
+    /// The largest DENSE shift: a bias widened by 2^shift stays inside int64.
+    uint256 internal constant MAX_SHIFT = 31;
 
     /// Clamp a value to the int32 range.
     function sat32(int256 x) internal pure returns (int32) {
@@ -26,13 +30,14 @@ library Fixed {
         return int64(x);
     }
 
-    /// The accumulator a row starts from: its Q16.16 bias widened to Q32.32, bias · 2^16 (exact: |·| < 2^47).
-    function biasToAcc(int32 bias) internal pure returns (int64) {
-        return int64(bias) * 65536;
+    /// The accumulator a row starts from: its bias (in the output format) widened by the row's shift,
+    /// bias · 2^shift (|·| ≤ 2^62 for shift ≤ MAX_SHIFT; validated programs never exceed it).
+    function biasToAcc(int32 bias, uint256 shift) internal pure returns (int64) {
+        return int64(int256(bias) << shift);
     }
 
-    /// The exact sum Σ_{t<n} w[t] · x[t] of the Q16.16 words of two 32-word chunks (4 leaves each), as a Q32.32
-    /// integer. |sum| ≤ 32 · 2^62 = 2^67, far inside int256, so nothing here can overflow. Each leaf is loaded
+    /// The exact sum Σ_{t<n} w[t] · x[t] of the int32 words of two 32-word chunks (4 leaves each).
+    /// |sum| ≤ 32 · 2^62 = 2^67, far inside int256, so nothing here can overflow. Each leaf is loaded
     /// from calldata once and its 8 big-endian words are taken by shifts (Memory.wordAt, inlined).
     function dot(bytes32[] calldata w, bytes32[] calldata x, uint256 n) internal pure returns (int256 sum) {
         unchecked {
@@ -53,11 +58,24 @@ library Fixed {
         return sat64(int256(acc) + sum);
     }
 
-    /// Q32.32 accumulator → Q16.16 word: round to nearest, ties away from zero, then saturate to int32.
-    ///   rescale(a) = sign(a) · floor((|a| + 2^15) / 2^16), clamped to [-2^31, 2^31 - 1]
-    function rescale(int64 acc) internal pure returns (int32) {
-        int256 a = acc;
-        int256 magnitude = ((a < 0 ? -a : a) + HALF) >> 16;
-        return sat32(a < 0 ? -magnitude : magnitude);
+    /// v / 2^s rounded to nearest, ties away from zero, for s ≥ 0; v · 2^(−s) for s < 0 (exact); not saturated.
+    ///   shiftRound(v, s) = sign(v) · floor((|v| + 2^(s−1)) / 2^s)        (s ≥ 1; s = 0 gives v)
+    /// Every change of format in the VM is this one function followed by sat32. (Valid programs keep |v| < 2^120
+    /// and |s| < 64, so int256 holds every intermediate.)
+    function shiftRound(int256 v, int256 s) internal pure returns (int256) {
+        if (s <= 0) return v << uint256(-s);
+        uint256 k = uint256(s);
+        int256 magnitude = ((v < 0 ? -v : v) + int256(1 << (k - 1))) >> k;
+        return v < 0 ? -magnitude : magnitude;
+    }
+
+    /// A finished row's accumulator → its output word: shiftRound by the row's shift, saturated to int32.
+    function rescale(int64 acc, uint256 shift) internal pure returns (int32) {
+        return sat32(shiftRound(acc, int256(shift)));
+    }
+
+    /// A word in format `from` → the same number in format `to`, rounded (shiftRound) and saturated to int32.
+    function convert(int32 x, uint256 from, uint256 to) internal pure returns (int32) {
+        return sat32(shiftRound(x, int256(from) - int256(to)));
     }
 }

@@ -8,9 +8,13 @@
  * ⌊k / interval⌋, replays fewer than `interval` steps without hashing, rehashes the data region's small tree,
  * and reads the proofs. Memory: ⌈(N + 1) / interval⌉ · (40 + 4 · data words) bytes — for MNIST (N = 3503,
  * 1,024 data words) 14 checkpoints, 58 KB.
+ *
+ * Saturation: the kernel counts, per instruction, the values each run clamps (vm/step.ts StepResult.saturated
+ * summed per pc); saturations() reports them for the last run, plain or traced (witness replays do not count).
  */
 import { MlvmError } from "../../vm/errors.js";
 import { CHUNK_WORDS, LEAF_WORDS, alignDown, dataBase } from "../../vm/memory.js";
+import { opcodeInfo } from "../../vm/opcodes.js";
 import { MAX_OPERANDS, dataExtent, encodeInstruction, instructionProof, programLevels, stepCount } from "../../vm/program.js";
 import { type State, encodeState } from "../../vm/state.js";
 import { step } from "../../vm/step.js";
@@ -28,8 +32,10 @@ interface Kernel {
   setupMachine(depth: number, instructions: number, image: number, data: number): void;
   memoryPointer(): number;
   programPointer(): number;
+  saturationsPointer(): number;
   resetMachine(): void;
   runSteps(limit: bigint): bigint;
+  implementsOpcode(op: number): number;
   setupTrace(steps: number, interval: number): void;
   programRootPointer(): number;
   modelRootPointer(): number;
@@ -50,8 +56,17 @@ interface Kernel {
   regHalted: WebAssembly.Global;
 }
 
+/** How many values one instruction clamped to int32 (or its accumulator to int64) in a run. */
+export interface Saturation {
+  pc: number;
+  count: number;
+}
+
 /** The kernel did not reach the halted state in the program's step count: a bug, never bad input. */
 export class KernelDivergenceError extends MlvmError {}
+
+/** A program uses an opcode that the WASM kernel does not implement (the TypeScript interpreter runs it). */
+export class UnsupportedOpcodeError extends MlvmError {}
 
 /** A Trace used after its machine ran another input: its tree and checkpoints are gone. */
 export class StaleTraceError extends MlvmError {}
@@ -70,10 +85,16 @@ export class WasmMachine {
 
   constructor(model: Executable, { checkpointInterval = DEFAULT_CHECKPOINT_INTERVAL } = {}) {
     this.model = model;
-    this.steps = stepCount(model.program);
-    this.checkpointInterval = checkpointInterval;
     this.kernel = instantiateKernel() as unknown as Kernel;
     const { program, image } = model;
+    program.instructions.forEach((insn, pc) => {
+      if (!this.kernel.implementsOpcode(insn.opcode)) {
+        const name = opcodeInfo(insn.opcode)?.name ?? `0x${insn.opcode.toString(16)}`;
+        throw new UnsupportedOpcodeError(`instruction ${pc} is ${name}, which the WASM kernel does not run`);
+      }
+    });
+    this.steps = stepCount(program);
+    this.checkpointInterval = checkpointInterval;
     this.dataWords = dataExtent(program);
     this.kernel.setupMachine(program.memoryDepth, program.instructions.length, image.length, this.dataWords);
     this.memoryPtr = this.kernel.memoryPointer();
@@ -88,9 +109,25 @@ export class WasmMachine {
   /** A plain run: the output region's words. */
   run(input: Int32Array): Int32Array {
     this.load(input);
-    this.kernel.runSteps(BigInt(this.steps) + 1n);
+    const taken = Number(this.kernel.runSteps(BigInt(this.steps) + 1n));
     this.generation++;
+    if (taken !== this.steps || !this.kernel.regHalted.value) {
+      throw new KernelDivergenceError(`the run took ${taken} steps${this.kernel.regHalted.value ? "" : " without halting"}; the program declares ${this.steps}`);
+    }
     return this.output();
+  }
+
+  /**
+   * The instructions that saturated in the last run (plain or traced) and how many values each clamped, in pc
+   * order; empty when nothing saturated or before the first run. The same counts as the TypeScript reference.
+   */
+  saturations(): Saturation[] {
+    const counts = new Uint32Array(this.kernel.memory.buffer, this.kernel.saturationsPointer(), this.model.program.instructions.length);
+    const out: Saturation[] = [];
+    counts.forEach((count, pc) => {
+      if (count > 0) out.push({ pc, count });
+    });
+    return out;
   }
 
   /** A traced run: every state hash, the trace tree and its checkpoints, valid until the next run. */

@@ -1,179 +1,31 @@
 /**
- * The WASM kernel's arithmetic (assembly/fixed.ts, assembly/activations.ts) against its TypeScript specification
- * (vm/fixed.ts, vm/activations.ts), bit for bit: ≥ 100,000 seeded random vectors per op, mixing uniform int32 /
- * int64, small values, values near rounding ties and near saturation, and MNIST-like magnitudes; edge values; for
- * sigmoid and tanh every integer of the range where they are not constant plus a strided sweep of all of int32.
- * accumulateDot is checked through both of its paths (the SIMD fast path and the exact split) and through the
- * exact path alone.
+ * The WASM kernel's arithmetic (assembly/fixed.ts, assembly/activations.ts, assembly/elementwise.ts) against its
+ * TypeScript specification (vm/fixed.ts, vm/activations.ts, vm/elementwise.ts), bit for bit: ≥ 100,000 seeded
+ * random vectors per op, mixing uniform int32 / int64, small values, values near rounding ties and near
+ * saturation, and MNIST-like magnitudes; edge values; every DENSE shift at ties and ends; every unary value function
+ * through the step's own dispatch, with formats 0 … 24 and parameters of every sign. Where a TypeScript bigint
+ * result leaves int64 (only shiftRound's left shift and LEAKY_RELU's product), the kernel's documented answer is
+ * its sat64. The exhaustive sweeps (sigmoid, tanh, phi26, expNeg, log1p26 over their domains; accumulateDot over
+ * 160,000 random chunks) are in ops.slow.test.ts.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { EXP_ARG_MAX, TANH_ARG_MAX, divFloor, expNeg, relu, sar, sigmoid, tanh } from "../../vm/activations.js";
-import { INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, ONE, accumulate, biasToAcc, dot, rescale, sat32 } from "../../vm/fixed.js";
-import { instantiateKernel } from "./load.js";
+import { divFloor, expNeg, log1p26, phi26, relu, sar, sigmoid, tanh } from "../../vm/activations.js";
+import {
+  type UnaryFunction, addValue, clipValue, eluValue, geluTanhValue, geluValue, leakyReluValue, reluValue, sigmoidValue,
+  siluValue, softplusValue, tanhValue,
+} from "../../vm/elementwise.js";
+import {
+  INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, MAX_FRAC, MAX_SHIFT, ONE, accumulate, biasToAcc, convert, dot, overflows32, rescale,
+  sat32, sat64, shiftRound,
+} from "../../vm/fixed.js";
+import { isqrt, layerMean, layerNormValue, layerScale, squareTerm } from "../../vm/layernorm.js";
+import { Opcode } from "../../vm/opcodes.js";
+import {
+  ACC_EDGES, INT32_EDGES, MAX_REPORTED, RANDOM, type Rec, type Rng, clampedPtr, compare, compareRecords, compareShifted, edgeDotCases,
+  generate, k, loadOps, outPtr, prng, randomAcc, randomInt32, runDot,
+} from "./ops-harness.js";
 
-type Batch = (inPtr: number, outPtr: number, n: number) => void;
-interface Ops {
-  memory: WebAssembly.Memory;
-  alloc(bytes: number): number;
-  sat32(x: bigint): number;
-  biasToAcc(bias: number): bigint;
-  rescale(acc: bigint): number;
-  sar(v: bigint, k: bigint): bigint;
-  divFloor(a: bigint, b: bigint): bigint;
-  relu(x: number): number;
-  expNeg(a: bigint): bigint;
-  sigmoid(x: number): number;
-  tanh(x: number): number;
-  batchSat32: Batch;
-  batchBiasToAcc: Batch;
-  batchRescale: Batch;
-  batchRelu: Batch;
-  batchExpNeg: Batch;
-  batchSigmoid: Batch;
-  batchTanh: Batch;
-  batchAccumulateDot(accPtr: number, wPtr: number, xPtr: number, nsPtr: number, outPtr: number, count: number, exact: number): void;
-}
-
-const RANDOM = 120_000; // random vectors per op
-const BATCH = 1 << 16; // elements per WASM call for the element-wise ops
-const DOT_BATCH = 1 << 14; // cases per WASM call for accumulateDot
-const MAX_REPORTED = 5;
-
-let k: Ops;
-let inPtr = 0; // BATCH × 8 bytes
-let outPtr = 0; // BATCH × 8 bytes
-let accPtr = 0; // DOT_BATCH × 8
-let nsPtr = 0; // DOT_BATCH × 4
-let wPtr = 0; // DOT_BATCH × 128 + 16 (slack for the misaligned runs)
-let xPtr = 0;
-let dotOutPtr = 0; // DOT_BATCH × 8
-
-beforeAll(() => {
-  k = instantiateKernel() as unknown as Ops;
-  inPtr = k.alloc(BATCH * 8);
-  outPtr = k.alloc(BATCH * 8);
-  accPtr = k.alloc(DOT_BATCH * 8);
-  nsPtr = k.alloc(DOT_BATCH * 4);
-  wPtr = k.alloc(DOT_BATCH * 128 + 16);
-  xPtr = k.alloc(DOT_BATCH * 128 + 16);
-  dotOutPtr = k.alloc(DOT_BATCH * 8);
-});
-
-// ---------------------------------------------------------------------------------------------------------------
-// Seeded PRNG (xorshift128), so that a failure reproduces.
-
-function prng(seed: number) {
-  let a = seed >>> 0 || 1;
-  let b = 0x9e3779b9;
-  let c = 0x243f6a88;
-  let d = 0xb7e15162;
-  const u32 = (): number => {
-    const t = a ^ (a << 11);
-    a = b;
-    b = c;
-    c = d;
-    d = (d ^ (d >>> 19) ^ (t ^ (t >>> 8))) >>> 0;
-    return d;
-  };
-  for (let i = 0; i < 16; i++) u32();
-  /** An integer in [lo, hi], for hi − lo < 2^53. */
-  const range = (lo: number, hi: number): number => lo + Math.floor(((u32() * 2 ** 21 + (u32() >>> 11)) / 2 ** 53) * (hi - lo + 1));
-  const int32 = (): number => u32() | 0;
-  const int64 = (): bigint => BigInt.asIntN(64, (BigInt(u32()) << 32n) | BigInt(u32()));
-  const pick = <T>(xs: readonly T[]): T => xs[u32() % xs.length]!;
-  const sign = (): number => (u32() & 1 ? 1 : -1);
-  return { u32, range, int32, int64, pick, sign };
-}
-type Rng = ReturnType<typeof prng>;
-
-/** int32 inputs: uniform, small, near the ends, MNIST-like magnitudes, ±2^k ± small. */
-function randomInt32(r: Rng): number {
-  switch (r.u32() % 6) {
-    case 0:
-      return r.int32();
-    case 1:
-      return r.range(-1024, 1024);
-    case 2:
-      return r.u32() & 1 ? INT32_MAX - r.range(0, 100) : INT32_MIN + r.range(0, 100);
-    case 3:
-      return r.range(-(2 ** 20), 2 ** 20); // activations of a trained MLP: |x| ≲ 16
-    case 4:
-      return r.sign() * 2 ** r.range(0, 30) + r.range(-3, 3);
-    default:
-      return r.range(-(2 ** 24), 2 ** 24);
-  }
-}
-
-/** int64 accumulators: uniform, near rounding ties, near the int32 saturation of rescale, near the int64 ends, realistic. */
-function randomAcc(r: Rng): bigint {
-  switch (r.u32() % 7) {
-    case 0:
-      return r.int64();
-    case 1: // q·2^16 ± 2^15 + d: ties and their neighbours, of either sign
-      return (BigInt(r.range(-(2 ** 31) - 2, 2 ** 31 + 1)) << 16n) + BigInt(r.sign() * 32768 + r.range(-2, 2));
-    case 2: // around the points where rescale starts to saturate
-      return r.u32() & 1
-        ? (2147483647n << 16n) + 32768n + BigInt(r.range(-70000, 70000))
-        : (-2147483648n << 16n) - 32768n + BigInt(r.range(-70000, 70000));
-    case 3:
-      return r.u32() & 1 ? INT64_MAX - BigInt(r.range(0, 2 ** 20)) : INT64_MIN + BigInt(r.range(0, 2 ** 20));
-    case 4:
-      return BigInt(r.range(-(2 ** 40), 2 ** 40)); // realistic Q32.32 row sums
-    case 5:
-      return BigInt(r.range(-(2 ** 20), 2 ** 20));
-    default:
-      return BigInt(r.sign()) * (1n << BigInt(r.range(0, 62))) + BigInt(r.range(-3, 3));
-  }
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Element-wise comparison: inputs through a WASM batch entry and through the TypeScript function.
-
-type Lane = "i32" | "i64";
-function view(lane: Lane, ptr: number, n: number): Int32Array | BigInt64Array {
-  return lane === "i32" ? new Int32Array(k.memory.buffer, ptr, n) : new BigInt64Array(k.memory.buffer, ptr, n);
-}
-
-/** Runs `inputs` through `batch` and compares with `ref`; returns the (first few) mismatches and the count checked. */
-function compare<I extends number | bigint, O extends number | bigint>(
-  inLane: Lane,
-  outLane: Lane,
-  inputs: readonly I[],
-  batch: Batch,
-  ref: (x: I) => O,
-): { checked: number; mismatches: string[] } {
-  const mismatches: string[] = [];
-  for (let start = 0; start < inputs.length; start += BATCH) {
-    const n = Math.min(BATCH, inputs.length - start);
-    const src = view(inLane, inPtr, n);
-    for (let i = 0; i < n; i++) src[i] = inputs[start + i] as never;
-    batch(inPtr, outPtr, n);
-    const out = view(outLane, outPtr, n);
-    for (let i = 0; i < n; i++) {
-      const x = inputs[start + i]!;
-      const expected = ref(x);
-      if (out[i] !== expected && mismatches.length < MAX_REPORTED) mismatches.push(`f(${x}) = ${out[i]}, expected ${expected}`);
-    }
-  }
-  return { checked: inputs.length, mismatches };
-}
-
-function generate<T>(seed: number, count: number, gen: (r: Rng) => T, edges: readonly T[] = []): T[] {
-  const r = prng(seed);
-  const xs = [...edges];
-  for (let i = 0; i < count; i++) xs.push(gen(r));
-  return xs;
-}
-
-const INT32_EDGES = [0, 1, -1, 2, -2, ONE, -ONE, ONE / 2, -ONE / 2, INT32_MAX, INT32_MIN, INT32_MAX - 1, INT32_MIN + 1, 2 ** 30, -(2 ** 30)];
-const ACC_EDGES = [
-  0n, 1n, -1n, 32767n, -32767n, 32768n, -32768n, 32769n, -32769n, 65535n, -65535n, 65536n + 32768n, -(65536n + 32768n),
-  INT64_MAX, INT64_MIN, INT64_MAX - 1n, INT64_MIN + 1n, 1n << 32n, -(1n << 32n),
-  (2147483647n << 16n) + 32767n, (2147483647n << 16n) + 32768n, (-2147483648n << 16n) - 32767n, (-2147483648n << 16n) - 32768n,
-  (-2147483648n << 16n) - 32769n, 2147483647n, 2147483648n, -2147483648n, -2147483649n,
-];
-
-// ---------------------------------------------------------------------------------------------------------------
+beforeAll(loadOps);
 
 describe("fixed.ts ≡ vm/fixed.ts", () => {
   it("sat32: ≥ 100,000 int64 values", () => {
@@ -184,196 +36,78 @@ describe("fixed.ts ≡ vm/fixed.ts", () => {
     expect([k.sat32(INT64_MAX), k.sat32(INT64_MIN), k.sat32(2147483648n), k.sat32(-2147483649n), k.sat32(-7n)]).toEqual([INT32_MAX, INT32_MIN, INT32_MAX, INT32_MIN, -7]);
   });
 
-  it("biasToAcc: ≥ 100,000 int32 values", () => {
-    const inputs = generate(2, RANDOM, randomInt32, INT32_EDGES);
-    const { checked, mismatches } = compare("i32", "i64", inputs, k.batchBiasToAcc, biasToAcc);
+  it("biasToAcc: ≥ 100,000 (int32, shift 0…31) pairs", () => {
+    const edges = [0, 1, -1, ONE, INT32_MAX, INT32_MIN].flatMap((b) => Array.from({ length: MAX_SHIFT + 1 }, (_, sh) => [b, sh] as const));
+    const inputs = generate(2, RANDOM, (r) => [randomInt32(r), r.range(0, MAX_SHIFT)] as const, edges);
+    const { checked, mismatches } = compareShifted("i32", "i64", inputs, k.batchBiasToAcc, biasToAcc);
     expect(mismatches).toEqual([]);
     expect(checked).toBeGreaterThanOrEqual(100_000);
-    expect([k.biasToAcc(ONE), k.biasToAcc(-1), k.biasToAcc(INT32_MIN)]).toEqual([1n << 32n, -65536n, -(1n << 47n)]);
+    expect([k.biasToAcc(ONE, 16), k.biasToAcc(-1, 16), k.biasToAcc(INT32_MIN, 31), k.biasToAcc(5, 0)]).toEqual([1n << 32n, -65536n, -(1n << 62n), 5n]);
   });
 
-  it("rescale: ≥ 100,000 accumulators (ties, saturation, int64 ends)", () => {
-    const inputs = generate(3, RANDOM, randomAcc, ACC_EDGES);
-    const { checked, mismatches } = compare("i64", "i32", inputs, k.batchRescale, rescale);
+  it("shiftRound: ≥ 100,000 (int64, s) pairs, s ∈ [−63, 63]; sat64 of the exact value where a left shift leaves int64", () => {
+    const edges = ACC_EDGES.flatMap((v) => [-63, -40, -24, -8, -1, 0, 1, 2, 15, 16, 31, 50, 62, 63].map((sh) => [v, sh] as const));
+    const inputs = generate(
+      11,
+      RANDOM,
+      (r) => {
+        const sh = r.u32() % 4 === 0 ? r.range(-63, 63) : r.range(-24, 50); // mostly the shifts the VM uses
+        if (sh > 0 && sh <= 60 && r.u32() % 2 === 0) return [(BigInt(r.range(-(2 ** Math.min(40, 61 - sh)), 2 ** Math.min(40, 61 - sh))) << BigInt(sh)) + BigInt(r.sign()) * (1n << BigInt(sh - 1)) + BigInt(r.range(-1, 1)), sh] as const; // ties
+        return [randomAcc(r) >> BigInt(r.u32() % 2 === 0 ? r.range(0, 62) : 0), sh] as const;
+      },
+      edges,
+    );
+    const ref = (v: bigint, sh: number) => sat64(shiftRound(v, sh));
+    const { checked, mismatches } = compareShifted("i64", "i64", inputs, k.batchShiftRound, ref);
     expect(mismatches).toEqual([]);
     expect(checked).toBeGreaterThanOrEqual(100_000);
-    expect([k.rescale(INT64_MIN), k.rescale(INT64_MAX), k.rescale(32768n), k.rescale(-32768n), k.rescale(32767n), k.rescale(1n << 32n)]).toEqual([
-      INT32_MIN, INT32_MAX, 1, -1, 0, ONE,
+    // The left shift leaves int64 in a good share of the cases (the sat64 branch is exercised), of either sign.
+    const outside = inputs.filter(([v, sh]) => shiftRound(v, sh) !== ref(v, sh));
+    expect(outside.filter(([v]) => v > 0).length).toBeGreaterThan(1_000);
+    expect(outside.filter(([v]) => v < 0).length).toBeGreaterThan(1_000);
+    expect([k.shiftRound(3n, 1), k.shiftRound(-3n, 1), k.shiftRound(5n, 2), k.shiftRound(-6n, 2), k.shiftRound(INT64_MIN, 63), k.shiftRound(-1n, -63), k.shiftRound(1n, -63)]).toEqual([
+      2n, -2n, 1n, -2n, -1n, INT64_MIN, INT64_MAX,
     ]);
   });
+
+  it("rescale: every shift 0…31 at ties, at the int32 saturation points and at the int64 ends, and ≥ 100,000 random accumulators", () => {
+    const r = prng(3);
+    const inputs: (readonly [bigint, number])[] = [];
+    for (let sh = 0; sh <= MAX_SHIFT; sh++) {
+      const unit = 1n << BigInt(sh);
+      const half = sh === 0 ? 0n : unit >> 1n;
+      for (const q of [0n, 1n, -1n, 2n, 1000n, -1000n, 2147483646n, 2147483647n, 2147483648n, -2147483647n, -2147483648n, -2147483649n]) {
+        for (let d = -2n; d <= 2n; d++) inputs.push([q * unit + half + d, sh], [q * unit - half + d, sh], [q * unit + d, sh]);
+      }
+      for (let d = 0n; d < 4n; d++) inputs.push([INT64_MAX - d, sh], [INT64_MIN + d, sh]);
+      for (let t = 0; t < 2_000; t++) inputs.push([(BigInt(r.int32()) << BigInt(sh)) + BigInt(r.sign()) * half + BigInt(r.range(-1, 1)), sh]); // random ties
+    }
+    const ties = inputs.length;
+    for (let t = 0; t < RANDOM; t++) inputs.push([randomAcc(r), r.range(0, MAX_SHIFT)]);
+    inputs.push(...ACC_EDGES.map((v) => [v, 16] as const));
+    const { checked, mismatches } = compareShifted("i64", "i32", inputs, k.batchRescale, rescale);
+    expect(mismatches).toEqual([]);
+    expect(ties).toBeGreaterThan(32 * 2_000);
+    expect(checked).toBeGreaterThanOrEqual(100_000 + ties);
+    expect([k.rescale(INT64_MIN, 16), k.rescale(INT64_MAX, 16), k.rescale(32768n, 16), k.rescale(-32768n, 16), k.rescale(32767n, 16), k.rescale(1n << 32n, 16)]).toEqual([
+      INT32_MIN, INT32_MAX, 1, -1, 0, ONE,
+    ]);
+    expect([k.rescale(1n, 1), k.rescale(-1n, 1), k.rescale(1n << 30n, 31), k.rescale((1n << 30n) - 1n, 31), k.rescale(-5n, 0), k.rescale(1n << 40n, 0)]).toEqual([1, -1, 1, 0, -5, INT32_MAX]);
+  });
+
+  it("convert: ≥ 100,000 (int32, from, to) triples, formats 0…24", () => {
+    const fracs = [0, 1, 8, 15, 16, 17, 23, 24];
+    const edges: Rec[] = INT32_EDGES.flatMap((x) => fracs.flatMap((from) => fracs.map((to) => [x, from, to, 0, 0] as const)));
+    const records = generate(12, RANDOM, (r): Rec => [randomInt32(r), r.range(0, MAX_FRAC), r.range(0, MAX_FRAC), 0, 0], edges);
+    const { checked, mismatches } = compareRecords("i32", records, k.batchConvert, ([x, from, to]) => convert(x, from, to));
+    expect(mismatches).toEqual([]);
+    expect(checked).toBeGreaterThanOrEqual(100_000);
+    expect([k.convert(3, 1, 0), k.convert(-3, 1, 0), k.convert(INT32_MAX, 0, 24), k.convert(INT32_MIN, 0, 1), k.convert(ONE, 16, 24)]).toEqual([2, -2, INT32_MAX, INT32_MIN, 1 << 24]);
+    expect([k.overflows32(2147483648n), k.overflows32(2147483647n), k.overflows32(-2147483648n), k.overflows32(-2147483649n)]).toEqual(
+      [2147483648n, 2147483647n, -2147483648n, -2147483649n].map((v) => (overflows32(v) ? 1 : 0)),
+    );
+  });
 });
-
-// ---------------------------------------------------------------------------------------------------------------
-// accumulateDot(acc, w, x, n) ≡ accumulate(acc, dot(w, off, x, off, n)).
-
-type DotCase = { acc: bigint; w: number[]; x: number[]; n: number };
-
-const EXTREMES = [INT32_MIN, INT32_MIN + 1, INT32_MAX, INT32_MAX - 1, -(2 ** 30), 2 ** 30];
-
-/** A chunk's words, by kind: [w, x]. */
-function randomChunk(r: Rng): [number[], number[]] {
-  const kind = r.u32() % 8;
-  const wide = r.u32() & 1;
-  const productSign = r.u32() % 4 === 0 ? r.sign() : 1; // per chunk: mostly all products of one sign
-  const w: number[] = [];
-  const x: number[] = [];
-  for (let t = 0; t < 32; t++) {
-    switch (kind === 7 ? r.u32() % 7 : kind) {
-      case 0: // uniform int32
-        w.push(r.int32());
-        x.push(r.int32());
-        break;
-      case 1: // MNIST-like: |w| ≲ 2^16, 0 ≤ x ≲ 2^17
-        w.push(r.range(-(2 ** 16), 2 ** 16));
-        x.push(r.range(0, 2 ** 17));
-        break;
-      case 2:
-        w.push(r.range(-256, 256));
-        x.push(r.range(-256, 256));
-        break;
-      case 3: // the int32 ends: products near 2^62, sums far beyond int64
-        w.push(r.pick(EXTREMES));
-        x.push(r.pick(EXTREMES));
-        break;
-      case 4: {
-        // The fast path's bound. |w|, |x| < 2^29 (clz sum 6) passes: the sum stays below 2^63. With wide = 1, |w|
-        // reaches 2^30 − 1 (clz sum 5) and, the products sharing one sign, the sum often passes 2^63: it must not
-        // take the fast path. One x word at 2^29 also fails the bound.
-        const wv = r.sign() * r.range(2 ** 28, wide ? 2 ** 30 - 1 : 2 ** 29 - 1);
-        w.push(wv);
-        x.push(Math.sign(wv) * productSign * (r.u32() % 64 === 0 ? 2 ** 29 : r.range(2 ** 28, 2 ** 29 - 1)));
-        break;
-      }
-      case 5: // mostly zero, a few extremes
-        w.push(r.u32() % 8 === 0 ? r.pick(EXTREMES) : 0);
-        x.push(r.u32() % 2 === 0 ? r.pick(EXTREMES) : r.range(-3, 3));
-        break;
-      default: // wide magnitude mix
-        w.push(r.sign() * 2 ** r.range(0, 31) + r.range(-1, 0));
-        x.push(r.sign() * 2 ** r.range(0, 31) + r.range(-1, 0));
-    }
-  }
-  return [w.map((v) => v | 0), x.map((v) => v | 0)];
-}
-
-function randomDotCase(r: Rng): DotCase {
-  const [w, x] = randomChunk(r);
-  const roll = r.u32() % 10;
-  const n = roll < 4 ? 32 : roll < 5 ? 16 : r.range(0, 32);
-  const sum = dot(Int32Array.from(w), 0, Int32Array.from(x), 0, n);
-  let acc: bigint;
-  switch (r.u32() % 6) {
-    case 0:
-      acc = 0n;
-      break;
-    case 1:
-      acc = biasToAcc(randomInt32(r));
-      break;
-    case 2: // acc + sum lands within a few units of INT64_MAX / INT64_MIN / 0: the exact saturation boundary
-      acc = r.pick([INT64_MAX, INT64_MIN, 0n]) - sum + BigInt(r.range(-3, 3));
-      acc = acc > INT64_MAX ? INT64_MAX : acc < INT64_MIN ? INT64_MIN : acc;
-      break;
-    default:
-      acc = randomAcc(r);
-  }
-  return { acc, w, x, n };
-}
-
-/** The chunk's words all take the fast path's bound: clz(OR |w|) + clz(OR |x|) ≥ 6 (see assembly/fixed.ts). */
-function fastPath(c: DotCase): boolean {
-  let mw = 0;
-  let mx = 0;
-  for (let t = 0; t < c.n; t++) {
-    mw |= Math.abs(c.w[t]!) | 0;
-    mx |= Math.abs(c.x[t]!) | 0;
-  }
-  return Math.clz32(mw) + Math.clz32(mx) >= 6;
-}
-
-/**
- * Runs the cases through batchAccumulateDot (exact = 0: the dispatching accumulateDot, 1: accumulateDotExact only),
- * case k's words starting `misalign` words after word 32·k, and compares with the TypeScript reference.
- */
-function runDot(cases: readonly DotCase[], exact: number, misalign = 0): { mismatches: string[]; results: bigint[] } {
-  const mismatches: string[] = [];
-  const results: bigint[] = [];
-  for (let start = 0; start < cases.length; start += DOT_BATCH) {
-    const count = Math.min(DOT_BATCH, cases.length - start);
-    const words = count * 32 + 4;
-    const W = new Int32Array(k.memory.buffer, wPtr, words);
-    const X = new Int32Array(k.memory.buffer, xPtr, words);
-    const A = new BigInt64Array(k.memory.buffer, accPtr, count);
-    const N = new Int32Array(k.memory.buffer, nsPtr, count);
-    W.fill(0);
-    X.fill(0);
-    for (let i = 0; i < count; i++) {
-      const c = cases[start + i]!;
-      A[i] = c.acc;
-      N[i] = c.n;
-      for (let t = 0; t < c.n; t++) {
-        W[i * 32 + misalign + t] = c.w[t]!;
-        X[i * 32 + misalign + t] = c.x[t]!;
-      }
-      // Case i owns words [32i + misalign, 32i + misalign + 32); those past n must not count: fill them with garbage.
-      for (let t = c.n; t < 32; t++) {
-        W[i * 32 + misalign + t] = INT32_MIN;
-        X[i * 32 + misalign + t] = INT32_MIN;
-      }
-    }
-    k.batchAccumulateDot(accPtr, wPtr + 4 * misalign, xPtr + 4 * misalign, nsPtr, dotOutPtr, count, exact);
-    const out = new BigInt64Array(k.memory.buffer, dotOutPtr, count);
-    for (let i = 0; i < count; i++) {
-      const c = cases[start + i]!;
-      const off = i * 32 + misalign;
-      const expected = accumulate(c.acc, dot(W, off, X, off, c.n));
-      results.push(out[i]!);
-      if (out[i] !== expected && mismatches.length < MAX_REPORTED) {
-        mismatches.push(`acc=${c.acc} n=${c.n} w=[${c.w.slice(0, c.n)}] x=[${c.x.slice(0, c.n)}]: ${out[i]}, expected ${expected}`);
-      }
-    }
-  }
-  return { mismatches, results };
-}
-
-/** Hand-picked chunks: n = 0, 1, 2, 32; all-extreme chunks whose sum overflows int64; sums that land exactly on the int64 ends. */
-function edgeDotCases(): { c: DotCase; expected: bigint }[] {
-  const fill = (v: number) => Array.from({ length: 32 }, () => v);
-  const P62 = 1n << 62n;
-  const out: { c: DotCase; expected: bigint }[] = [];
-  const add = (acc: bigint, w: number[], x: number[], n: number, expected: bigint) => out.push({ c: { acc, w: [...w, ...fill(0)].slice(0, 32), x: [...x, ...fill(0)].slice(0, 32), n }, expected });
-  for (const acc of [0n, 1n, -1n, INT64_MAX, INT64_MIN]) add(acc, fill(INT32_MIN), fill(INT32_MIN), 0, acc); // n = 0: acc unchanged
-  add(0n, [INT32_MIN], [INT32_MIN], 1, P62);
-  add(P62 - 1n, [INT32_MIN], [INT32_MIN], 1, INT64_MAX); // exactly 2^63 − 1
-  add(P62, [INT32_MIN], [INT32_MIN], 1, INT64_MAX); // 2^63: saturates
-  add(INT64_MIN, [INT32_MIN], [INT32_MIN], 1, INT64_MIN + P62);
-  add(0n, [INT32_MAX], [INT32_MAX], 1, 4611686014132420609n);
-  add(0n, [INT32_MIN], [INT32_MAX], 1, -4611686016279904256n);
-  add(-1n, [INT32_MIN, INT32_MIN], [INT32_MIN, INT32_MIN], 2, INT64_MAX); // sum 2^63 overflows int64; acc brings it back
-  add(-2n, [INT32_MIN, INT32_MIN], [INT32_MIN, INT32_MIN], 2, INT64_MAX - 1n);
-  add(0n, [INT32_MIN, INT32_MIN], [INT32_MIN, INT32_MIN], 2, INT64_MAX);
-  add(INT64_MIN, [INT32_MIN, INT32_MIN], [INT32_MIN, INT32_MIN], 2, 0n);
-  add(0n, [INT32_MIN, INT32_MIN], [INT32_MIN, -INT32_MAX], 2, P62 + (P62 - (1n << 31n))); // 2^63 − 2^31: fits, just below INT64_MAX
-  add(0n, [INT32_MIN, INT32_MIN], [INT32_MAX, INT32_MAX], 2, INT64_MIN + (1n << 32n)); // −2^63 + 2^32: fits
-  add(-(1n << 32n), [INT32_MIN, INT32_MIN], [INT32_MAX, INT32_MAX], 2, INT64_MIN); // exactly −2^63
-  add(-(1n << 32n) - 1n, [INT32_MIN, INT32_MIN], [INT32_MAX, INT32_MAX], 2, INT64_MIN); // saturates
-  for (const acc of [0n, INT64_MIN, INT64_MAX]) {
-    add(acc, fill(INT32_MIN), fill(INT32_MIN), 32, INT64_MAX); // 2^67
-    add(acc, fill(INT32_MAX), fill(INT32_MAX), 32, INT64_MAX);
-    add(acc, fill(INT32_MIN), fill(INT32_MAX), 32, INT64_MIN); // −2^67 + 2^36
-    add(acc, fill(INT32_MAX), fill(INT32_MIN), 32, INT64_MIN);
-  }
-  add(0n, fill(ONE), fill(ONE), 32, 32n << 32n);
-  add(0n, fill(-1), fill(1), 32, -32n);
-  add(7n, fill(1), fill(-1), 16, -9n);
-  add(0n, fill(2 ** 29 - 1), fill(2 ** 29 - 1), 32, 32n * (2n ** 29n - 1n) ** 2n); // the largest fast-path sum
-  add(INT64_MAX, fill(2 ** 29 - 1), fill(2 ** 29 - 1), 32, INT64_MAX); // … saturating on the fast path
-  add(INT64_MIN, fill(-(2 ** 29 - 1)), fill(2 ** 29 - 1), 32, INT64_MIN);
-  add(-1n, fill(2 ** 29), fill(2 ** 29), 32, INT64_MAX); // 32·2^58 = 2^63 (exact path), −1: exactly INT64_MAX
-  add(0n, fill(2 ** 29), fill(2 ** 29), 32, INT64_MAX);
-  add(0n, fill(2 ** 30 - 1), fill(2 ** 29 - 1), 32, INT64_MAX); // clz sum 5, ≈ 2^64: must not take the fast path
-  add(0n, fill(-(2 ** 30 - 1)), fill(2 ** 29 - 1), 32, INT64_MIN);
-  return out;
-}
 
 describe("accumulateDot ≡ accumulate(acc, dot(…)) of vm/fixed.ts", () => {
   it("edge chunks: n = 0, 1, 2, 32, all-extreme chunks, sums landing on and just past the int64 ends", () => {
@@ -387,43 +121,18 @@ describe("accumulateDot ≡ accumulate(acc, dot(…)) of vm/fixed.ts", () => {
     }
   });
 
-  it("≥ 100,000 random chunks, through both paths and through the exact path alone", () => {
-    const r = prng(4);
-    const cases = Array.from({ length: RANDOM }, () => randomDotCase(r));
-    const fast = cases.filter(fastPath);
-    const dispatch = runDot(cases, 0);
-    const exactOnly = runDot(cases, 1);
-    expect(dispatch.mismatches).toEqual([]);
-    expect(exactOnly.mismatches).toEqual([]);
-    expect(dispatch.results).toEqual(exactOnly.results);
-    // Both paths are exercised heavily, including their saturation.
-    expect(fast.length).toBeGreaterThan(30_000);
-    expect(cases.length - fast.length).toBeGreaterThan(30_000);
-    const saturated = (c: DotCase, i: number) => dispatch.results[i] === INT64_MAX || dispatch.results[i] === INT64_MIN ? c : null;
-    const sat = cases.map(saturated).filter((c): c is DotCase => c !== null);
-    expect(sat.filter(fastPath).length).toBeGreaterThan(1_000);
-    expect(sat.filter((c) => !fastPath(c)).length).toBeGreaterThan(1_000);
-    expect(cases.filter((c) => c.n === 32).length).toBeGreaterThan(40_000);
-  });
-
-  it("MNIST-like chunks (all on the fast path), at 16-byte-unaligned addresses like the step function's", () => {
-    const r = prng(5);
-    const cases: DotCase[] = [];
-    for (let i = 0; i < 40_000; i++) {
-      const w = Array.from({ length: 32 }, () => r.range(-(2 ** 16), 2 ** 16));
-      const x = Array.from({ length: 32 }, () => (r.u32() % 3 === 0 ? 0 : r.range(0, 2 ** 17)));
-      cases.push({ acc: i % 2 ? biasToAcc(r.range(-(2 ** 17), 2 ** 17)) : BigInt(r.range(-(2 ** 40), 2 ** 40)), w, x, n: r.pick([32, 32, 32, 16, r.range(0, 32)]) });
-    }
-    expect(cases.every(fastPath)).toBe(true);
-    const mixed = Array.from({ length: 20_000 }, () => randomDotCase(r));
-    for (const misalign of [0, 1, 2, 3]) {
-      expect(runDot(cases, 0, misalign).mismatches).toEqual([]);
-      expect(runDot(mixed, 0, misalign).mismatches).toEqual([]);
+  it("the clamp flag: set exactly when the exact sum leaves int64, on both paths", () => {
+    const edges = edgeDotCases();
+    for (const exact of [0, 1]) {
+      runDot(edges.map((e) => e.c), exact);
+      const flags = Array.from(new Int32Array(k.memory.buffer, clampedPtr, edges.length));
+      const sums = edges.map(({ c }) => c.acc + dot(Int32Array.from(c.w), 0, Int32Array.from(c.x), 0, c.n));
+      expect(flags).toEqual(sums.map((v) => (v > INT64_MAX || v < INT64_MIN ? 1 : 0)));
+      expect(flags.filter((f) => f === 1).length).toBeGreaterThan(10);
+      expect(flags.filter((f) => f === 0).length).toBeGreaterThan(10);
     }
   });
 });
-
-// ---------------------------------------------------------------------------------------------------------------
 
 describe("activations.ts ≡ vm/activations.ts", () => {
   it("sar and divFloor (the helpers): ≥ 100,000 values each", () => {
@@ -451,49 +160,177 @@ describe("activations.ts ≡ vm/activations.ts", () => {
     expect([k.relu(INT32_MIN), k.relu(-1), k.relu(0), k.relu(INT32_MAX)]).toEqual([0, 0, 0, INT32_MAX]);
   });
 
-  it("expNeg: every a in [0, EXP_ARG_MAX + 16], and ≥ 100,000 random a up to 2^53", () => {
-    const dense = Array.from({ length: EXP_ARG_MAX + 17 }, (_, a) => a);
-    const random = generate(8, RANDOM, (r) => {
-      switch (r.u32() % 4) {
-        case 0:
-          return r.range(0, 2 ** 31);
-        case 1:
-          return r.range(0, 1_300_000);
-        case 2:
-          return EXP_ARG_MAX + r.range(-50_000, 50_000);
-        default:
-          return r.range(0, 2 ** r.range(0, 53) - 1);
-      }
-    }, [0, 1, 1226504, 1226505, EXP_ARG_MAX - 1, EXP_ARG_MAX, EXP_ARG_MAX + 1, 2 ** 31, 2 ** 53 - 1]);
-    const inputs = [...dense, ...random].map(BigInt);
-    const { checked, mismatches } = compare("i64", "i64", inputs, k.batchExpNeg, (a) => BigInt(expNeg(Number(a))));
-    expect(mismatches).toEqual([]);
-    expect(checked).toBeGreaterThanOrEqual(100_000 + EXP_ARG_MAX);
-    expect([k.expNeg(0n), k.expNeg(1226504n) > 0n, k.expNeg(1226505n), k.expNeg(1n << 31n)]).toEqual([1n << 26n, true, 0n, 0n]);
+  it("the cores (expNeg, sigmoid, tanh, log1p26, phi26) on ≥ 100,000 random inputs each (their sweeps: ops.slow.test.ts)", () => {
+    const ints = generate(16, RANDOM, randomInt32, INT32_EDGES);
+    const results = [
+      compare("i64", "i64", generate(17, RANDOM, (r) => BigInt(r.range(0, 2 ** r.range(0, 40)))), k.batchExpNeg, (a) => BigInt(expNeg(Number(a)))),
+      compare("i32", "i32", ints, k.batchSigmoid, sigmoid),
+      compare("i32", "i32", ints, k.batchTanh, tanh),
+      compare("i64", "i64", generate(18, RANDOM, (r) => BigInt(r.range(0, 2 ** 26))), k.batchLog1p26, (e) => BigInt(log1p26(Number(e)))),
+      compare("i32", "i64", ints, k.batchPhi26, (x) => BigInt(phi26(x))),
+    ];
+    for (const { checked, mismatches } of results) {
+      expect(mismatches).toEqual([]);
+      expect(checked).toBeGreaterThanOrEqual(100_000);
+    }
   });
+});
 
-  /** Every integer in [−clamp − 16, clamp + 16], the whole int32 range at a stride, and random values. */
-  function activationInputs(clamp: number, seed: number): number[] {
-    const xs: number[] = [];
-    for (let x = -clamp - 16; x <= clamp + 16; x++) xs.push(x);
-    for (let x = INT32_MIN; x <= INT32_MAX; x += 1009) xs.push(x); // 4.26 M values, all residues mod small numbers
-    xs.push(...INT32_EDGES);
-    return xs.concat(generate(seed, RANDOM, randomInt32));
+// ---------------------------------------------------------------------------------------------------------------
+// The value functions of vm/elementwise.ts, through the kernel's dispatch (applyUnary, the step's own) and addValue.
+
+/** Formats: both ends and the usual ones most of the time, any in [0, 24] otherwise. */
+function randomFrac(r: Rng): number {
+  return r.u32() % 2 === 0 ? r.pick([0, 24, 16, 8, 12, 20]) : r.range(0, MAX_FRAC);
+}
+
+/** Q16.16 slopes: zero, negative, ±1, small, large, the int32 ends. */
+function randomAlpha(r: Rng): number {
+  switch (r.u32() % 6) {
+    case 0:
+      return r.pick([0, ONE, -ONE, 655, 13107, INT32_MAX, INT32_MIN, -1, 1]); // 655 ≈ 0.01
+    case 1:
+      return r.range(-ONE, ONE);
+    case 2:
+      return r.range(-(2 ** 24), 2 ** 24);
+    default:
+      return randomInt32(r);
   }
+}
 
-  it("sigmoid: every x where it is not constant, a stride-1009 sweep of int32, ≥ 100,000 random x", () => {
-    const inputs = activationInputs(EXP_ARG_MAX, 9);
-    const { checked, mismatches } = compare("i32", "i32", inputs, k.batchSigmoid, sigmoid);
+const UNARY: readonly { name: string; op: number; fn: UnaryFunction; params: (r: Rng) => [number, number] }[] = [
+  { name: "RELU", op: Opcode.RELU, fn: reluValue, params: (r) => [r.int32(), r.int32()] },
+  { name: "SIGMOID", op: Opcode.SIGMOID, fn: sigmoidValue, params: (r) => [r.int32(), r.int32()] },
+  { name: "TANH", op: Opcode.TANH, fn: tanhValue, params: (r) => [r.int32(), r.int32()] },
+  { name: "LEAKY_RELU", op: Opcode.LEAKY_RELU, fn: leakyReluValue as UnaryFunction, params: (r) => [randomAlpha(r), r.int32()] },
+  { name: "ELU", op: Opcode.ELU, fn: eluValue as UnaryFunction, params: (r) => [randomAlpha(r), r.int32()] },
+  { name: "SOFTPLUS", op: Opcode.SOFTPLUS, fn: softplusValue, params: (r) => [r.int32(), r.int32()] },
+  {
+    name: "CLIP",
+    op: Opcode.CLIP,
+    fn: clipValue as UnaryFunction,
+    params: (r) => {
+      const a = randomInt32(r);
+      const b = r.u32() % 8 === 0 ? a : randomInt32(r);
+      return a <= b ? [a, b] : [b, a];
+    },
+  },
+  { name: "GELU", op: Opcode.GELU, fn: geluValue, params: (r) => [r.int32(), r.int32()] },
+  { name: "GELU_TANH", op: Opcode.GELU_TANH, fn: geluTanhValue, params: (r) => [r.int32(), r.int32()] },
+  { name: "SILU", op: Opcode.SILU, fn: siluValue, params: (r) => [r.int32(), r.int32()] },
+];
+
+describe("elementwise.ts ≡ vm/elementwise.ts", () => {
+  it.each(UNARY)("$name: ≥ 100,000 random (x, fin, fout, params), the int32 ends and formats 0 and 24", ({ op, fn, params }) => {
+    const r = prng(100 + op);
+    const edges: Rec[] = [];
+    for (const x of INT32_EDGES) {
+      for (const [fin, fout] of [[0, 0], [0, 24], [24, 0], [24, 24], [16, 16], [16, 8], [8, 16]]) edges.push([x, fin, fout, ...params(r)]);
+    }
+    const records = generate(200 + op, RANDOM, (g): Rec => [randomInt32(g), randomFrac(g), randomFrac(g), ...params(g)], edges);
+    const ref = ([x, fin, fout, p0, p1]: Rec) => sat64(fn(x, fin, fout, p0, p1));
+    const { checked, mismatches } = compareRecords("i64", records, (i, o, n) => k.batchUnary(op, i, o, n), ref);
     expect(mismatches).toEqual([]);
-    expect(checked).toBeGreaterThan(2 * EXP_ARG_MAX + 4_000_000 + 100_000);
-    expect([k.sigmoid(0), k.sigmoid(INT32_MIN), k.sigmoid(INT32_MAX)]).toEqual([ONE / 2, 0, ONE]);
+    expect(checked).toBeGreaterThanOrEqual(100_000);
+    // Saturation is exercised wherever the function can leave int32 (sigmoid and tanh never do: |f| ≤ 1, fout ≤ 24).
+    const overflowing = records.filter((rec) => overflows32(ref(rec))).length;
+    expect(overflowing > 100).toBe(op !== Opcode.SIGMOID && op !== Opcode.TANH);
+    // TANH's series branch for tiny inputs (|x| < 2^(fin−5)) is taken often too.
+    if (op === Opcode.TANH) expect(records.filter(([x, fin]) => Math.abs(x) < 2 ** (fin - 5)).length).toBeGreaterThan(1_000);
   });
 
-  it("tanh: every x where it is not constant, a stride-1009 sweep of int32, ≥ 100,000 random x", () => {
-    const inputs = activationInputs(TANH_ARG_MAX, 10);
-    const { checked, mismatches } = compare("i32", "i32", inputs, k.batchTanh, tanh);
+  it("LEAKY_RELU's product shifted left past int64 (fin + 16 < fout, large x·alpha) is INT64_MAX / INT64_MIN, which saturates like the exact value", () => {
+    const cases: Rec[] = [
+      [INT32_MIN, 0, 24, INT32_MIN, 0], // 2^62 · 2^8
+      [INT32_MIN, 0, 24, INT32_MAX, 0],
+      [-(2 ** 30), 1, 24, 2 ** 30, 0],
+      [-5, 0, 24, ONE, 0], // small: exact
+    ];
+    const exact = cases.map(([x, fin, fout, a]) => leakyReluValue(x, fin, fout, a));
+    expect(exact.slice(0, 3).every((v) => v > INT64_MAX || v < INT64_MIN)).toBe(true);
+    const { mismatches } = compareRecords("i64", cases, (i, o, n) => k.batchUnary(Opcode.LEAKY_RELU, i, o, n), ([x, fin, fout, a]) => sat64(leakyReluValue(x, fin, fout, a)));
     expect(mismatches).toEqual([]);
-    expect(checked).toBeGreaterThan(2 * TANH_ARG_MAX + 4_000_000 + 100_000);
-    expect([k.tanh(0), k.tanh(INT32_MIN), k.tanh(INT32_MAX)]).toEqual([0, -ONE, ONE]);
+    const out = Array.from(new BigInt64Array(k.memory.buffer, outPtr, cases.length));
+    expect(out.map((v) => sat32(v))).toEqual(exact.map(sat32));
+    expect(out).toEqual([INT64_MAX, INT64_MIN, INT64_MIN, -(5n << 24n)]);
+  });
+
+  it("addValue: ≥ 100,000 random (a, b, fa, fb, fout), the int32 ends and formats 0 and 24", () => {
+    const edges: Rec[] = [];
+    for (const a of [INT32_MAX, INT32_MIN, 0, 1, -1]) {
+      for (const b of [INT32_MAX, INT32_MIN, 0, -1]) {
+        for (const [fa, fb, fout] of [[0, 0, 0], [0, 0, 24], [24, 24, 0], [0, 24, 24], [24, 0, 12], [16, 16, 16]]) edges.push([a, b, fa, fb, fout]);
+      }
+    }
+    const records = generate(15, RANDOM, (r): Rec => [randomInt32(r), randomInt32(r), randomFrac(r), randomFrac(r), randomFrac(r)], edges);
+    const { checked, mismatches } = compareRecords("i64", records, k.batchAddValue, ([a, b, fa, fb, fout]) => addValue(a, b, fa, fb, fout));
+    expect(mismatches).toEqual([]);
+    expect(checked).toBeGreaterThanOrEqual(100_000);
+    expect(records.filter(([a, b, fa, fb, fout]) => overflows32(addValue(a, b, fa, fb, fout))).length).toBeGreaterThan(1_000);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+
+interface LayerNormOps {
+  isqrt(v: bigint): bigint;
+  layerMean(sum: bigint, n: bigint): number;
+  squareTerm(x: number, mean: number, n: bigint): bigint;
+  layerScale(v: bigint, n: bigint, fin: number, eps: number): bigint;
+  layerNormValue(x: number, mean: number, scale: bigint, gamma: number, beta: number, fout: number): bigint;
+}
+
+describe("layernorm.ts ≡ vm/layernorm.ts", () => {
+  const COUNT = 30_000;
+  const ln = () => k as unknown as LayerNormOps;
+  const randomN = (r: Rng) => (r.u32() % 2 === 0 ? r.range(1, 100) : r.range(1, 2 ** r.range(1, 29)));
+
+  it("isqrt and layerMean: edges and 30,000 random values each", () => {
+    const bad: string[] = [];
+    const r = prng(20);
+    const roots = [0n, 1n, 2n, 3n, 4n, 8n, 9n, (1n << 62n) - 1n, 1n << 62n, (1n << 63n) - 1n, (1n << 60n)];
+    for (let t = 0; t < COUNT; t++) roots.push(BigInt(r.range(0, 2 ** 53 - 1)) << BigInt(r.range(0, 9)));
+    for (const v of roots) if (BigInt.asUintN(64, ln().isqrt(v)) !== isqrt(v) && bad.length < MAX_REPORTED) bad.push(`isqrt(${v})`);
+    for (let t = 0; t < COUNT; t++) {
+      const n = randomN(r);
+      const sum = BigInt(r.sign()) * BigInt(r.range(0, 2 ** 31)) * BigInt(r.range(0, n));
+      if (ln().layerMean(sum, BigInt(n)) !== layerMean(sum, n) && bad.length < MAX_REPORTED) bad.push(`layerMean(${sum}, ${n})`);
+    }
+    expect(bad).toEqual([]);
+  });
+
+  it("squareTerm, layerScale (W near 2^62 included) and layerNormValue (any z16: past 2^62, ±2^62 + beta): 30,000 random values each", () => {
+    const bad: string[] = [];
+    let wide = 0; // results beyond ±2^62 (only from inconsistent inputs: z16 that no run produces)
+    let inconsistent = 0; // huge deviations with a small variance's scale: the exact wide path of scaleGamma
+    const r = prng(21);
+    for (let t = 0; t < COUNT; t++) {
+      const n = randomN(r);
+      const x = randomInt32(r);
+      const mean = r.u32() % 4 === 0 ? r.pick([INT32_MIN, INT32_MAX, 0]) : randomInt32(r);
+      if (ln().squareTerm(x, mean, BigInt(n)) !== squareTerm(x, mean, n) && bad.length < MAX_REPORTED) bad.push(`squareTerm(${x}, ${mean}, ${n})`);
+      const v = r.u32() % 4 === 0 ? (1n << 62n) - BigInt(r.range(0, 2 ** 40)) : r.u32() % 2 === 0 ? 0n : BigInt(r.range(0, 2 ** 53 - 1)) << BigInt(r.range(0, 8));
+      const fin = randomFrac(r);
+      const eps = r.u32() % 3 === 0 ? r.pick([0, 1, 43, 429497, 2 ** 32 - 1]) : r.u32();
+      const scale = layerScale(v, n, fin, eps);
+      if (ln().layerScale(v, BigInt(n), fin, eps | 0) !== scale && bad.length < MAX_REPORTED) bad.push(`layerScale(${v}, ${n}, ${fin}, ${eps})`);
+      const gamma = r.u32() % 4 === 0 ? r.pick([INT32_MIN, INT32_MAX, 0, ONE]) : randomInt32(r);
+      const beta = randomInt32(r);
+      const fout = randomFrac(r);
+      const y = layerNormValue(x, mean, scale, gamma, beta, fout);
+      const scaled = y - BigInt(beta); // the kernel's documented answer beyond ±2^62: ±2^62 + beta
+      const limit = 1n << 62n;
+      const expected = scaled >= limit ? limit + BigInt(beta) : scaled <= -limit ? -limit + BigInt(beta) : y;
+      if (scaled >= limit || scaled <= -limit) wide++;
+      if (ln().layerNormValue(x, mean, scale, gamma, beta, fout) !== expected && bad.length < MAX_REPORTED) bad.push(`layerNormValue(${x}, ${mean}, ${scale}, ${gamma}, ${beta}, ${fout})`);
+      if (sat32(expected) !== sat32(y) || overflows32(expected) !== overflows32(y)) bad.push(`layerNormValue's clamp differs at ${x}, ${mean}, ${scale}`);
+      if (Math.abs(x - mean) > 2 ** 30 && scale >> 40n > 20n) inconsistent++;
+    }
+    expect(bad).toEqual([]);
+    expect(wide).toBeGreaterThan(10);
+    expect(inconsistent).toBeGreaterThan(500);
+    const top = layerScale((1n << 62n) - 1n, 1, 16, 2 ** 32 - 1); // W ≥ 2^62: m = −1, a right shift
+    expect(top >> 40n).toBe(-1n);
+    expect(ln().layerScale((1n << 62n) - 1n, 1n, 16, -1)).toBe(top);
   });
 });

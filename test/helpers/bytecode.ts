@@ -12,14 +12,27 @@ export function insn(name: (typeof OPCODES)[number]["name"], ...args: number[]):
   return { opcode: info.code, args };
 }
 
-/** A program over a memory of depth `depth`; `at(k)` is data-region word k. */
-export function program(depth: number, inputLength: number, outputAt: number, outputLength: number, instructions: Instruction[], argmax = false): Program {
+/**
+ * A program over a memory of depth `depth`, its output at data-region word `outputAt`; the input and output
+ * formats (fraction bits, vm/fixed.ts) default to 16, Q15.16.
+ */
+export function program(
+  depth: number,
+  inputLength: number,
+  outputAt: number,
+  outputLength: number,
+  instructions: Instruction[],
+  argmax = false,
+  { inputFrac = 16, outputFrac = 16 }: { inputFrac?: number; outputFrac?: number } = {},
+): Program {
   return {
     memoryDepth: depth,
     flags: argmax ? FLAG_ARGMAX_OUTPUT : 0,
     inputLength,
     outputAddress: dataBase(depth) + outputAt,
     outputLength,
+    inputFrac,
+    outputFrac,
     instructions: [...instructions, insn("HALT")],
   };
 }

@@ -3,9 +3,12 @@
  * step kind, small programs (memory depth 6–8) whose instruction at pc is of that kind with random valid operands,
  * random memory contents and random but consistent registers, proven by interpreter/witness-reference.ts.
  *
- * Kinds: every opcode of the table (DENSE, RELU, SIGMOID, TANH, ARGMAX, HALT), "unknown" (an opcode outside the
- * table, which traps: the machine halts where it is) and "halted" (a halted state, which steps to itself). A
- * number outside the table is an unknown opcode too, that one exactly.
+ * Kinds: every opcode of the table (vm/opcodes.ts OPCODES), "unknown" (an opcode outside the table, which traps:
+ * the machine halts where it is) and "halted" (a halted state, which steps to itself). A number outside the table
+ * is an unknown opcode too, that one exactly. The generators are driven by the table: every unary op (isUnary)
+ * gets the unary generator, its parameters drawn by operand name (alpha, lo/hi); DENSE, ARGMAX and ADD have their
+ * own. An opcode the table gains without a generator (or a unary op with a parameter name not known here) makes
+ * generatorFor throw NoStepGeneratorError, and test/evm/random-steps.test.ts fails on it.
  *
  * Each memory is hashed once (MemoryTree) and proves `perTree` witnesses from different registers; before most
  * of them one leaf the step reads is rewritten with fresh random words (one leaf path rehashed), so the cost of a
@@ -15,27 +18,39 @@
  * What is varied:
  *   - memory: per leaf, one of zero / uniform int32 / small / MNIST-like Q16.16 magnitudes / extremes (INT32_MIN,
  *     INT32_MAX, ±1, ±ONE …), sometimes with an all-zero tail (a sparse tree, as in a real run);
+ *   - formats: every format operand (fin, fout, fa, fb) uniform in [0, MAX_FRAC] or 16; DENSE's shift in
+ *     [0, MAX_SHIFT] or a typical 16 / 24 / 32 − f; the header's input and output formats likewise;
  *   - DENSE: inputs with full and partial last chunks (1 … 128), outputs 1 … 12, weights / input / bias / output
  *     anywhere validation allows (overlaps included); registers row < outputs, chunk < chunks, acc = 0 on a row's
  *     first chunk and a random int64 after (small, realistic, near ±2^63, uniform, exact extremes);
- *   - RELU / SIGMOID / TANH: n 1 … 64 (whole and partial last leaf), any leaf-aligned data-region address, any leaf;
+ *   - unary ops (RELU … SILU): n 1 … 64 (whole and partial last leaf), src anywhere leaf-aligned, dst in the data
+ *     region: in place (dst = src), overlapping (a leaf or two apart) or elsewhere; alpha realistic (0.01, 0.2, 1 …),
+ *     negative, zero or any int32; CLIP's lo ≤ hi realistic (ReLU6), equal, extreme or random; any leaf;
+ *   - ADD: n 1 … 64; a, b anywhere, dst in the data region: distinct, dst = a, dst = b, a = b, or all three equal;
+ *   - LAYERNORM: src, dst and n as the unary ops, gamma and beta anywhere, eps realistic or any u32; any leaf of any
+ *     of the three passes, with the true sum / mean / scale of the words before or random ones of the same ranges;
  *   - ARGMAX: n 1 … 40, src anywhere, dst any data word (possibly inside src); mid-scan acc / aux either the true
  *     best so far or a random int32 value with a random index already scanned;
  *   - HALT: the program's last instruction, or a pc past it served by the program tree's HALT padding;
- *   - unknown: opcode 0x06 … 0xff with random u32 operands and random registers (a trap keeps them);
+ *   - unknown: an opcode byte outside the table with random u32 operands and random registers (a trap keeps them);
  *   - halted: random registers and pc, halted set;
- *   - pc: the instruction sits among 0–3 random valid instructions before and after it (program trees of depth
- *     0 … 3); the step counter is random up to 2^40.
+ *   - pc: the instruction sits among 0–3 random valid instructions (of any opcode) before and after it (program
+ *     trees of depth 0 … 3); the step counter is random up to 2^40.
  */
 import { MemoryTree } from "../../interpreter/witness-reference.js";
-import { INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, ONE } from "../../vm/fixed.js";
+import { MlvmError } from "../../vm/errors.js";
+import { INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, MAX_FRAC, MAX_SHIFT, ONE } from "../../vm/fixed.js";
 import { CHUNK_WORDS, FlatMemory, LEAF_WORDS, dataBase } from "../../vm/memory.js";
-import { OPCODES, Opcode, opcodeInfo } from "../../vm/opcodes.js";
+import { OPCODES, Opcode, type OpcodeInfo, UNARY_OPERANDS, isUnary, opcodeInfo } from "../../vm/opcodes.js";
 import { type Instruction, type Program, MAX_OPERANDS, validateProgram } from "../../vm/program.js";
+import { layerMean, layerScale, squareTerm } from "../../vm/layernorm.js";
 import type { State } from "../../vm/state.js";
 import { step } from "../../vm/step.js";
 import type { StepWitness } from "../../vm/witness.js";
 import { prng, randInt } from "./bytecode.js";
+
+/** An opcode of the table that this generator cannot make random instructions of: write it a generator. */
+export class NoStepGeneratorError extends MlvmError {}
 
 export type StepKind = number | "unknown" | "halted";
 
@@ -109,11 +124,14 @@ interface Scenario {
   state(words: Int32Array): State;
 }
 
-type Rand = () => number;
+export type Rand = () => number;
 
 /** Memory depths, in turn from one tree to the next. */
 const MEMORY_DEPTHS = [6, 7, 8];
-const BODY_OPCODES = [Opcode.DENSE, Opcode.RELU, Opcode.SIGMOID, Opcode.TANH, Opcode.ARGMAX];
+/** Every opcode but HALT, for the instructions around the one under test. */
+const BODY_OPCODES = OPCODES.filter((o) => o.code !== Opcode.HALT).map((o) => o.code);
+/** The opcode bytes outside the table: what "unknown" draws from. */
+const UNKNOWN_OPCODES = Array.from({ length: 256 }, (_, k) => k).filter((k) => opcodeInfo(k) === undefined);
 
 const pick = <T>(rand: Rand, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
 const chance = (rand: Rand, p: number) => rand() < p;
@@ -141,7 +159,7 @@ function makeScenario(kind: StepKind, rand: Rand, depth: number): Scenario {
     };
   }
   if (kind === "unknown" || opcodeInfo(kind) === undefined) {
-    const opcode = kind === "unknown" ? randInt(rand, 0x06, 0xff) : kind;
+    const opcode = kind === "unknown" ? pick(rand, UNKNOWN_OPCODES) : kind;
     if (!Number.isInteger(opcode) || opcode < 0 || opcode > 0xff) throw new RangeError(`${kind} is not an opcode byte`);
     const args = Array.from({ length: MAX_OPERANDS }, () => (chance(rand, 0.3) ? 0 : chance(rand, 0.5) ? randInt(rand, 0, 2 * dataBase(depth)) : randU32(rand)));
     const { program, pc } = withNeighbours(rand, depth, { opcode, args }, false);
@@ -168,6 +186,11 @@ function makeScenario(kind: StepKind, rand: Rand, depth: number): Scenario {
 /** Registers a real run could hold at some step of `insn` (ARGMAX: or a random best so far). */
 function randomRegisters(rand: Rand, pc: number, insn: Instruction, memory: Int32Array): State {
   const base = { step: randomStepCounter(rand), pc, i: 0, j: 0, acc: 0n, aux: 0, halted: false };
+  const info = generatorFor(insn.opcode);
+  if (info.leafCount) {
+    const leaves = info.leafCount(insn.args);
+    return { ...base, i: chance(rand, 0.25) ? leaves - 1 : randInt(rand, 0, leaves - 1) };
+  }
   switch (insn.opcode) {
     case Opcode.DENSE: {
       const [, , , , inputs, outputs] = insn.args;
@@ -175,12 +198,6 @@ function randomRegisters(rand: Rand, pc: number, insn: Instruction, memory: Int3
       const i = chance(rand, 0.2) ? outputs - 1 : randInt(rand, 0, outputs - 1);
       const j = chance(rand, 0.25) ? chunks - 1 : chance(rand, 0.2) ? 0 : randInt(rand, 0, chunks - 1);
       return { ...base, i, j, acc: j === 0 ? 0n : randomAcc(rand) };
-    }
-    case Opcode.RELU:
-    case Opcode.SIGMOID:
-    case Opcode.TANH: {
-      const leaves = Math.ceil(insn.args[1] / LEAF_WORDS);
-      return { ...base, i: chance(rand, 0.25) ? leaves - 1 : randInt(rand, 0, leaves - 1) };
     }
     case Opcode.ARGMAX: {
       const [src, n] = insn.args;
@@ -195,8 +212,10 @@ function randomRegisters(rand: Rand, pc: number, insn: Instruction, memory: Int3
       }
       return { ...base, i, acc: BigInt(randomWord(rand, pick(rand, MODES))), aux: randInt(rand, 0, i * LEAF_WORDS - 1) };
     }
+    case Opcode.LAYERNORM:
+      return layerNormRegisters(rand, base, insn, memory);
     default:
-      throw new Error(`no registers for opcode ${insn.opcode}`);
+      throw new NoStepGeneratorError(`no registers for opcode ${insn.opcode}`);
   }
 }
 
@@ -214,6 +233,8 @@ function withNeighbours(rand: Rand, depth: number, target: Instruction | undefin
     inputLength,
     outputAddress: randInt(rand, base, 2 * base - outputLength),
     outputLength,
+    inputFrac: randomFormat(rand),
+    outputFrac: randomFormat(rand),
     instructions,
   };
   if (validate) validateProgram(program);
@@ -222,43 +243,204 @@ function withNeighbours(rand: Rand, depth: number, target: Instruction | undefin
 
 /** A random instruction of `opcode` that validation accepts in a memory of depth `depth`. */
 function randomInstruction(rand: Rand, depth: number, opcode: number): Instruction {
+  return { opcode, args: generatorFor(opcode).operands(rand, depth) };
+}
+
+/** How to draw an opcode's operands, and (for the one-leaf-a-step ops) how many leaves its instruction runs over. */
+interface StepGenerator {
+  operands(rand: Rand, depth: number): number[];
+  /** Unary ops and ADD: the number of steps (leaves); their registers are just i < leafCount. */
+  leafCount?(args: readonly number[]): number;
+}
+
+const generators = new Map<number, StepGenerator>();
+
+/**
+ * The generator of an opcode of the table, built from its table entry: DENSE, ARGMAX and ADD by name, any unary op
+ * from its operand names. Throws NoStepGeneratorError for an opcode nothing here can generate (HALT included: it
+ * has no operands to draw, makeScenario handles it).
+ */
+export function generatorFor(code: number): StepGenerator {
+  const cached = generators.get(code);
+  if (cached) return cached;
+  const info = opcodeInfo(code);
+  if (!info) throw new NoStepGeneratorError(`opcode ${code} is not in the table`);
+  const generator = makeGenerator(info);
+  generators.set(code, generator);
+  return generator;
+}
+
+/** The generator for a table entry (exported so that a test can show an unknown operand name is refused). */
+export function makeGenerator(info: OpcodeInfo): StepGenerator {
+  switch (info.name) {
+    case "DENSE":
+      return { operands: denseOperands };
+    case "ARGMAX":
+      return { operands: argmaxOperands };
+    case "ADD":
+      return { operands: addOperands, leafCount: (args) => Math.ceil(args[3] / LEAF_WORDS) };
+    case "LAYERNORM":
+      return { operands: layerNormOperands };
+  }
+  if (isUnary(info.code) && UNARY_OPERANDS.every((name, k) => info.operands[k] === name)) {
+    const params = info.operands.slice(UNARY_OPERANDS.length);
+    const draw = PARAMETERS[params.join(",")];
+    if (!draw) throw new NoStepGeneratorError(`${info.name}: no generator for the parameters (${params.join(", ")})`);
+    return { operands: (rand, depth) => [...unaryOperands(rand, depth), ...draw(rand)], leafCount: (args) => Math.ceil(args[2] / LEAF_WORDS) };
+  }
+  throw new NoStepGeneratorError(`${info.name} (${info.operands.join(" ")}) has no random-step generator`);
+}
+
+/** Random signed parameters of the unary ops, by their operand names, as u32 operands (int32 bits). */
+const PARAMETERS: Record<string, (rand: Rand) => number[]> = {
+  "": () => [],
+  alpha: (rand) => [u32(randomAlpha(rand))],
+  "lo,hi": (rand) => {
+    const r = rand();
+    let lo: number, hi: number;
+    if (r < 0.3) [lo, hi] = [0, 6 * 2 ** randomFormat(rand)]; // ReLU6 in some format (saturates past f = 28)
+    else if (r < 0.45) [lo, hi] = [-randInt(rand, 1, 4 * ONE), randInt(rand, 1, 4 * ONE)];
+    else if (r < 0.55) lo = hi = randomWord(rand, pick(rand, MODES));
+    else if (r < 0.65) [lo, hi] = pick(rand, [[INT32_MIN, INT32_MAX], [INT32_MIN, INT32_MIN], [INT32_MAX, INT32_MAX], [INT32_MIN, 0], [0, INT32_MAX]]);
+    else [lo, hi] = [randomWord(rand, pick(rand, MODES)), randomWord(rand, pick(rand, MODES))].sort((a, b) => a - b);
+    return [u32(Math.max(INT32_MIN, Math.min(INT32_MAX, lo))), u32(Math.max(INT32_MIN, Math.min(INT32_MAX, hi)))];
+  },
+};
+
+/** Random values for a unary opcode's parameters (its operands past src dst n fin fout), as u32 operands. */
+export function randomParameters(rand: Rand, code: number): number[] {
+  const info = opcodeInfo(code);
+  const params = info && isUnary(code) ? info.operands.slice(UNARY_OPERANDS.length).join(",") : undefined;
+  const draw = params === undefined ? undefined : PARAMETERS[params];
+  if (!draw) throw new NoStepGeneratorError(`opcode ${code} has no unary parameters to draw`);
+  return draw(rand);
+}
+
+/** A Q16.16 alpha: LeakyReLU's 0.01 / 0.2, ELU's 1.0, others, negative, zero, or any int32. */
+function randomAlpha(rand: Rand): number {
+  const r = rand();
+  if (r < 0.5) return pick(rand, [655, 13107, ONE, ONE / 2, 6554, 2 * ONE, 0, -ONE, 1, -1]);
+  if (r < 0.8) return randInt(rand, -4 * ONE, 4 * ONE);
+  return chance(rand, 0.3) ? pick(rand, [INT32_MIN, INT32_MAX]) : randI32(rand);
+}
+
+/** A format (fraction bits): often 16 (Q15.16, the old fixed format), else uniform in [0, MAX_FRAC]. */
+function randomFormat(rand: Rand): number {
+  return chance(rand, 0.3) ? 16 : randInt(rand, 0, MAX_FRAC);
+}
+
+const u32 = (x: number) => x >>> 0;
+
+/** n 1 … 64: whole leaves (30%) or any count (a partial last leaf). */
+function randomCount(rand: Rand): number {
+  return chance(rand, 0.3) ? LEAF_WORDS * randInt(rand, 1, 8) : randInt(rand, 1, 64);
+}
+
+/** A leaf-aligned address whose `span` words lie in the data region. */
+function dataLeaf(rand: Rand, depth: number, span: number): number {
+  const base = dataBase(depth);
+  return base + LEAF_WORDS * randInt(rand, 0, (base - span) / LEAF_WORDS);
+}
+
+/** A leaf-aligned address whose `span` words lie anywhere in memory (model region included). */
+function anyLeaf(rand: Rand, depth: number, span: number): number {
+  return LEAF_WORDS * randInt(rand, 0, (2 * dataBase(depth) - span) / LEAF_WORDS);
+}
+
+/** An address near `addr` (a leaf or two apart, overlapping its span) still inside the data region, or addr. */
+function nearLeaf(rand: Rand, depth: number, addr: number, span: number): number {
+  const base = dataBase(depth);
+  const moved = addr + LEAF_WORDS * pick(rand, [-2, -1, 1, 2]);
+  return moved >= base && moved + span <= 2 * base ? moved : addr;
+}
+
+/** src dst n fin fout: in place, overlapping, or apart (src possibly in the model region). */
+function unaryOperands(rand: Rand, depth: number): number[] {
+  const n = randomCount(rand);
+  const span = Math.ceil(n / LEAF_WORDS) * LEAF_WORDS;
+  const dst = dataLeaf(rand, depth, span);
+  const r = rand();
+  const src = r < 0.35 ? dst : r < 0.5 ? nearLeaf(rand, depth, dst, span) : r < 0.85 ? dataLeaf(rand, depth, span) : anyLeaf(rand, depth, span);
+  return [src, dst, n, randomFormat(rand), randomFormat(rand)];
+}
+
+/** a b dst n fa fb fout: distinct, dst = a, dst = b, a = b, or all three the same. */
+function addOperands(rand: Rand, depth: number): number[] {
+  const n = randomCount(rand);
+  const span = Math.ceil(n / LEAF_WORDS) * LEAF_WORDS;
+  const dst = dataLeaf(rand, depth, span);
+  const other = () => (chance(rand, 0.2) ? anyLeaf(rand, depth, span) : chance(rand, 0.2) ? nearLeaf(rand, depth, dst, span) : dataLeaf(rand, depth, span));
+  const mode = pick(rand, ["distinct", "distinct", "dst=a", "dst=b", "a=b", "all"] as const);
+  const a = mode === "dst=a" || mode === "all" ? dst : other();
+  const b = mode === "dst=b" || mode === "all" ? dst : mode === "a=b" ? a : other();
+  return [a, b, dst, n, randomFormat(rand), randomFormat(rand), randomFormat(rand)];
+}
+
+function denseOperands(rand: Rand, depth: number): number[] {
   const base = dataBase(depth);
   const end = 2 * base;
-  switch (opcode) {
-    case Opcode.DENSE: {
-      for (;;) {
-        const chunks = pick(rand, [1, 2, 2, 3, 3, 4, 4]);
-        const inputs = chance(rand, 0.4) ? chunks * CHUNK_WORDS : chance(rand, 0.1) ? (chunks - 1) * CHUNK_WORDS + 1 : randInt(rand, (chunks - 1) * CHUNK_WORDS + 1, chunks * CHUNK_WORDS);
-        const span = chunks * CHUNK_WORDS;
-        const outputs = chance(rand, 0.2) ? 1 : randInt(rand, 1, 12);
-        if (span * outputs > end || outputs > base) continue;
-        // weights preferably in the model region, as a compiler lays them out; input anywhere
-        const weightsEnd = span * outputs <= base && chance(rand, 0.8) ? base : end;
-        const weights = CHUNK_WORDS * randInt(rand, 0, (weightsEnd - span * outputs) / CHUNK_WORDS);
-        const input = chance(rand, 0.7) && span <= base ? base + CHUNK_WORDS * randInt(rand, 0, (base - span) / CHUNK_WORDS) : CHUNK_WORDS * randInt(rand, 0, (end - span) / CHUNK_WORDS);
-        const bias = chance(rand, 0.8) ? randInt(rand, 0, base - outputs) : randInt(rand, 0, end - outputs);
-        const output = randInt(rand, base, end - outputs);
-        return { opcode, args: [input, weights, bias, output, inputs, outputs] };
-      }
-    }
-    case Opcode.RELU:
-    case Opcode.SIGMOID:
-    case Opcode.TANH: {
-      const n = chance(rand, 0.3) ? LEAF_WORDS * randInt(rand, 1, 8) : randInt(rand, 1, 64);
-      const span = Math.ceil(n / LEAF_WORDS) * LEAF_WORDS;
-      return { opcode, args: [base + LEAF_WORDS * randInt(rand, 0, (base - span) / LEAF_WORDS), n] };
-    }
-    case Opcode.ARGMAX: {
-      const n = chance(rand, 0.3) ? LEAF_WORDS * randInt(rand, 1, 5) : randInt(rand, 1, 40);
-      const span = Math.ceil(n / LEAF_WORDS) * LEAF_WORDS;
-      const src = chance(rand, 0.6) ? base + LEAF_WORDS * randInt(rand, 0, (base - span) / LEAF_WORDS) : LEAF_WORDS * randInt(rand, 0, (end - span) / LEAF_WORDS);
-      // dst sometimes inside the scanned words (allowed: the write comes after the last read)
-      const dst = src >= base && chance(rand, 0.15) ? randInt(rand, src, src + n - 1) : randInt(rand, base, end - 1);
-      return { opcode, args: [src, n, dst] };
-    }
-    default:
-      throw new Error(`no random operands for opcode ${opcode}`);
+  for (;;) {
+    const chunks = pick(rand, [1, 2, 2, 3, 3, 4, 4]);
+    const inputs = chance(rand, 0.4) ? chunks * CHUNK_WORDS : chance(rand, 0.1) ? (chunks - 1) * CHUNK_WORDS + 1 : randInt(rand, (chunks - 1) * CHUNK_WORDS + 1, chunks * CHUNK_WORDS);
+    const span = chunks * CHUNK_WORDS;
+    const outputs = chance(rand, 0.2) ? 1 : randInt(rand, 1, 12);
+    if (span * outputs > end || outputs > base) continue;
+    // weights preferably in the model region, as a compiler lays them out; input anywhere
+    const weightsEnd = span * outputs <= base && chance(rand, 0.8) ? base : end;
+    const weights = CHUNK_WORDS * randInt(rand, 0, (weightsEnd - span * outputs) / CHUNK_WORDS);
+    const input = chance(rand, 0.7) && span <= base ? base + CHUNK_WORDS * randInt(rand, 0, (base - span) / CHUNK_WORDS) : CHUNK_WORDS * randInt(rand, 0, (end - span) / CHUNK_WORDS);
+    const bias = chance(rand, 0.8) ? randInt(rand, 0, base - outputs) : randInt(rand, 0, end - outputs);
+    const output = randInt(rand, base, end - outputs);
+    // shift = fx + fw − fy: the old Q16.16 16, a typical 24 or 32 − f, or anything up to MAX_SHIFT
+    const shift = chance(rand, 0.5) ? pick(rand, [16, 16, 24, 32 - randomFormat(rand), 0, MAX_SHIFT]) : randInt(rand, 0, MAX_SHIFT);
+    return [input, weights, bias, output, inputs, outputs, Math.min(shift, MAX_SHIFT)];
   }
+}
+
+/** src dst n params fin fout eps: in place or not, gamma and beta anywhere, eps 1e-5, 1e-12, 0 or any u32 (Q0.32). */
+function layerNormOperands(rand: Rand, depth: number): number[] {
+  const [src, dst, n, fin, fout] = unaryOperands(rand, depth);
+  const span = Math.ceil(n / LEAF_WORDS) * LEAF_WORDS;
+  const params = chance(rand, 0.7) ? LEAF_WORDS * randInt(rand, 0, (dataBase(depth) - 2 * span) / LEAF_WORDS) : anyLeaf(rand, depth, 2 * span);
+  const eps = chance(rand, 0.6) ? pick(rand, [42950, 0, 1, 4295, 429497]) : randU32(rand);
+  return [src, dst, n, params, fin, fout, eps];
+}
+
+/**
+ * LAYERNORM's registers at leaf i of pass j: the true running sum (pass 0), sum of squared deviations (pass 1) or
+ * mean and packed scale (pass 2) of the words before, or (half the time) random values of the same ranges.
+ */
+function layerNormRegisters(rand: Rand, base: State, insn: Instruction, memory: Int32Array): State {
+  const [src, , n, , fin, , eps] = insn.args;
+  const leaves = Math.ceil(n / LEAF_WORDS);
+  const j = randInt(rand, 0, 2);
+  const i = chance(rand, 0.3) ? leaves - 1 : randInt(rand, 0, leaves - 1);
+  const words = Array.from(memory.subarray(src, src + n));
+  const trueMean = layerMean(words.reduce((a, x) => a + BigInt(x), 0n), n);
+  const mean = chance(rand, 0.5) ? trueMean : randomWord(rand, pick(rand, MODES));
+  const real = chance(rand, 0.5);
+  if (j === 0) {
+    const acc = real ? words.slice(0, i * LEAF_WORDS).reduce((a, x) => a + BigInt(x), 0n) : BigInt(randInt(rand, -(i * LEAF_WORDS), i * LEAF_WORDS)) * BigInt(randI32(rand));
+    return { ...base, i, j, acc, aux: randI32(rand) };
+  }
+  if (j === 1) {
+    const acc = real ? words.slice(0, i * LEAF_WORDS).reduce((a, x) => a + squareTerm(x, mean, n), 0n) : BigInt(randU32(rand)) << BigInt(randInt(rand, 0, 29));
+    return { ...base, i, j, acc, aux: mean };
+  }
+  const v = words.reduce((a, x) => a + squareTerm(x, mean, n), 0n);
+  const scale = real ? layerScale(v, n, fin, eps) : chance(rand, 0.1) ? 0n : (BigInt(randInt(rand, 0, 31)) << 40n) | BigInt(randInt(rand, 2 ** 28, 2 ** 31 - 1));
+  return { ...base, i, j, acc: scale, aux: mean };
+}
+
+function argmaxOperands(rand: Rand, depth: number): number[] {
+  const base = dataBase(depth);
+  const end = 2 * base;
+  const n = chance(rand, 0.3) ? LEAF_WORDS * randInt(rand, 1, 5) : randInt(rand, 1, 40);
+  const span = Math.ceil(n / LEAF_WORDS) * LEAF_WORDS;
+  const src = chance(rand, 0.6) ? base + LEAF_WORDS * randInt(rand, 0, (base - span) / LEAF_WORDS) : LEAF_WORDS * randInt(rand, 0, (end - span) / LEAF_WORDS);
+  // dst sometimes inside the scanned words (allowed: the write comes after the last read)
+  const dst = src >= base && chance(rand, 0.15) ? randInt(rand, src, src + n - 1) : randInt(rand, base, end - 1);
+  return [src, n, dst];
 }
 
 type Mode = "zero" | "uniform" | "small" | "mnist" | "extreme";

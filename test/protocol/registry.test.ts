@@ -66,6 +66,8 @@ describe("the model registry", () => {
       { ...m, inputLength: dataBase + 1 },
       { ...m, outputAddress: dataBase - 1 },
       { ...m, outputAddress: 2 * dataBase - m.outputLength + 1 },
+      { ...m, inputFrac: 25 },
+      { ...m, outputFrac: 25 },
     ];
     for (const b of bad) await expectRevert(d.registry.register(b, ""), "ModelLayoutInvalid", d.registry);
   });

@@ -2,25 +2,31 @@
 // for function and in the same order, so the two read side by side. vm/fixed.ts is the specification; every
 // function here must give the same bits for every input (interpreter/wasm/ops.test.ts checks it).
 //
-// Format: Q16.16 signed fixed point in an int32 word. A word q stands for q / 2^16, so the representable
-// range is [-32768, 32768 - 2^-16] with a resolution (1 ulp) of 2^-16 ≈ 1.53e-5.
+// Format: signed fixed point in an int32 word with f ∈ [0, MAX_FRAC] fraction bits, chosen per tensor by the
+// compiler and carried by the instructions as operands (a word q in format f stands for q / 2^f).
 //
-// A dense layer multiplies two Q16.16 words into a Q32.32 product (exact in 64 bits: |w·x| ≤ 2^62) and adds
-// products into a 64-bit Q32.32 accumulator. Only when the row is done is the accumulator rounded back to
-// Q16.16. So a whole row loses at most half an ulp to rounding, whatever its length.
+// A dense layer multiplies two int32 words into an exact 64-bit product (|w·x| ≤ 2^62) and adds products into a
+// 64-bit accumulator; only when the row is done is the accumulator rounded to the output format, by a right shift
+// of `shift` bits (shiftRound). So a whole row loses at most half an ulp to rounding, whatever its length.
 //
 // Where TypeScript uses bigint, this file uses i64, and `x >> k` on i64 is the arithmetic shift (floor division
-// by 2^k), exactly like bigint's `>>`. Two TypeScript functions have no standalone twin:
-//   - sat64 clamps a value that need not fit i64 (acc + a chunk's sum can reach 2^63 + 2^67), and
-//   - dot returns such a value;
-// so the kernel uses their fusion accumulateDot(acc, w, x, n) = accumulate(acc, dot(w, 0, x, 0, n)), which
-// computes the clamp of the exact sum without ever holding it. quantize / dequantize are host-side only.
+// by 2^k), exactly like bigint's `>>`. Differences of form, not of meaning:
+//   - sat64 clamps a value that need not fit i64 (acc + a chunk's sum can reach 2^63 + 2^67), and dot returns
+//     such a value; so the kernel uses their fusion accumulateDot(acc, w, x, n) = accumulate(acc, dot(w, 0, x, 0, n)),
+//     which computes the clamp of the exact sum without ever holding it, and says whether it clamped
+//     (accumulateClamped: the step counts that as one saturation, like vm/step.ts's acc ≠ start + products);
+//   - shiftRound's left shift (s < 0) can leave i64 where bigint does not (x·alpha ≤ 2^62 shifted left by up to
+//     8 bits in LEAKY_RELU): here it returns sat64 of the exact value. Every caller only saturates the result to
+//     int32 or asks whether it overflows int32, and sat32(sat64(v)) = sat32(v), overflows32(sat64(v)) = overflows32(v).
+// quantize / dequantize / formatName / formatLimit are host-side only.
 
 export const FRAC_BITS: i32 = 16;
 /** 1.0 in Q16.16: 2^16. */
 export const ONE: i32 = 65536;
-/** Half an ulp of the Q32.32 → Q16.16 rescale: 2^15, added before the shift to round to nearest. */
-const HALF: u64 = 1 << 15;
+/** The most fraction bits a tensor format may have: 24 leaves 7 integer bits (±128) at an ulp of 6e-8. */
+export const MAX_FRAC: i32 = 24;
+/** The largest DENSE shift: a bias b (|b| ≤ 2^31) widened by 2^shift stays inside int64 (2^62 < 2^63). */
+export const MAX_SHIFT: i32 = 31;
 
 export const INT32_MIN: i32 = -2147483648; // -2^31
 export const INT32_MAX: i32 = 2147483647; //  2^31 - 1
@@ -36,10 +42,17 @@ export function sat32(x: i64): i32 {
 
 // sat64: see accumulateDotExact, which clamps the exact acc + sum to the int64 range (saturate, never wrap).
 
-/** The accumulator a row starts from: its Q16.16 bias widened to Q32.32, bias · 2^16 (exact: |·| < 2^47). */
-export function biasToAcc(bias: i32): i64 {
-  return <i64>bias << 16;
+/** The accumulator a row starts from: its bias (in the output format) widened by the row's shift, bias · 2^shift (|·| ≤ 2^62). */
+export function biasToAcc(bias: i32, shift: i32): i64 {
+  return <i64>bias << shift;
 }
+
+/**
+ * Set to 1 by accumulateDot / accumulateDotExact when the exact acc + sum lies outside int64 and was clamped; the
+ * reader (the DENSE step) clears it, so it is 0 again before the next chunk. Written only on the clamping
+ * branches, so the fast path pays nothing for it.
+ */
+export let accumulateClamped: i32 = 0;
 
 /**
  * accumulate(acc, dot(w, 0, x, 0, n)) of vm/fixed.ts: sat64(acc + Σ_{t<n} w[t] · x[t]), exactly, for any int32
@@ -105,7 +118,10 @@ export function accumulateDot(acc: i64, w: usize, x: usize, n: i32): i64 {
   // |sum| < 2^63: sum is exact. acc + sum, saturated: it overflows iff acc and sum have the same sign and the
   // wrapped result has the other one; it then saturates toward the sign of sum.
   const r = acc + sum;
-  if (((acc ^ r) & (sum ^ r)) < 0) return sum < 0 ? INT64_MIN : INT64_MAX;
+  if (((acc ^ r) & (sum ^ r)) < 0) {
+    accumulateClamped = 1;
+    return sum < 0 ? INT64_MIN : INT64_MAX;
+  }
   return r;
 }
 
@@ -137,18 +153,46 @@ export function accumulateDotExact(acc: i64, w: usize, x: usize, n: i32): i64 {
   // accumulate(acc, hi·2^16 + lo) = sat64(acc + sum), without forming the sum.
   const low = (acc & 0xffff) + lo;
   const high = (acc >> 16) + hi + (low >> 16);
-  if (high > 140737488355327) return INT64_MAX; //  2^47 − 1
-  if (high < -140737488355328) return INT64_MIN; // −2^47
+  if (high > 140737488355327) {
+    accumulateClamped = 1;
+    return INT64_MAX; //  2^47 − 1
+  }
+  if (high < -140737488355328) {
+    accumulateClamped = 1;
+    return INT64_MIN; // −2^47
+  }
   return (high << 16) | (low & 0xffff);
 }
 
 /**
- * Q32.32 accumulator → Q16.16 word: round to nearest, ties away from zero, then saturate to int32.
- *   rescale(a) = sign(a) · floor((|a| + 2^15) / 2^16), clamped to [-2^31, 2^31 - 1]
- * Ties away from zero make rounding symmetric: rescale(-a) = -rescale(a) wherever neither side saturates.
- * |a| is taken in u64: for a = INT64_MIN, −a wraps to the same bits, which read unsigned are 2^63 = |a|.
+ * v / 2^s rounded to nearest, ties away from zero, for s ≥ 0; v · 2^(−s) for s < 0; not saturated to int32.
+ *   shiftRound(v, s) = sign(v) · floor((|v| + 2^(s−1)) / 2^s)        (s ≥ 1; s = 0 gives v)
+ * Valid for −63 ≤ s ≤ 63 (wasm takes shift counts mod 64; every call has −24 ≤ s ≤ 50). |v| is taken in u64: for
+ * v = INT64_MIN, −v wraps to the same bits, which read unsigned are 2^63 = |v|, and 2^63 + 2^62 < 2^64, so the
+ * magnitude never wraps. The left shift (s < 0) returns the exact product when it fits i64 and INT64_MAX / INT64_MIN
+ * otherwise (sat64: see the header).
  */
-export function rescale(acc: i64): i32 {
-  const magnitude = <i64>((<u64>(acc < 0 ? -acc : acc) + HALF) >> 16); // ≤ (2^63 + 2^15) / 2^16 < 2^48
-  return sat32(acc < 0 ? -magnitude : magnitude);
+export function shiftRound(v: i64, s: i32): i64 {
+  if (s <= 0) {
+    const r = v << -s;
+    if (r >> -s != v) return v < 0 ? INT64_MIN : INT64_MAX; // bits shifted out: outside i64
+    return r;
+  }
+  const magnitude = <i64>((<u64>(v < 0 ? -v : v) + ((<u64>1) << (s - 1))) >> s); // ≤ (2^63 + 2^(s−1)) / 2^s ≤ 2^62
+  return v < 0 ? -magnitude : magnitude;
+}
+
+/** A finished row's accumulator → its output word: shiftRound by the row's shift, saturated to int32. */
+export function rescale(acc: i64, shift: i32): i32 {
+  return sat32(shiftRound(acc, shift));
+}
+
+/** A word in format `from` → the same number in format `to`, rounded (shiftRound) and saturated to int32. */
+export function convert(x: i32, from: i32, to: i32): i32 {
+  return sat32(shiftRound(<i64>x, from - to));
+}
+
+/** Does v lie outside int32 (so that sat32 clamps it)? How the interpreters count saturation. */
+export function overflows32(v: i64): bool {
+  return v > 2147483647 || v < -2147483648;
 }

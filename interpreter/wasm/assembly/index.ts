@@ -4,6 +4,8 @@ export * from "./heap";
 export * from "./keccak";
 export * from "./fixed";
 export * from "./activations";
+export * from "./elementwise";
+export * from "./layernorm";
 export * from "./testing";
 export * from "./machine";
 export * from "./step";

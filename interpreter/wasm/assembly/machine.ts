@@ -32,6 +32,15 @@ export let regHalted: i32 = 0;
 /** The leaf the last step wrote, or -1: a traced run rehashes its path. */
 export let lastWriteLeaf: i32 = -1;
 
+/**
+ * Saturations per instruction (u32[instructionCount]): how many values the last run from s0 clamped at each pc
+ * (vm/step.ts StepResult.saturated, summed). resetMachine clears them; a replay from a checkpoint (witness
+ * generation) does not count, so they stay those of the last whole run, plain or traced.
+ */
+export let saturationCounts: usize = 0;
+/** 1 while steps count their saturations: from resetMachine to the next restoreCheckpoint. */
+export let countingSaturations: i32 = 1;
+
 /** Allocates memory and program storage for a model; the host then fills the image and the instructions. */
 export function setupMachine(depth: i32, instructions: i32, image: i32, data: i32): void {
   memoryDepth = depth;
@@ -41,6 +50,7 @@ export function setupMachine(depth: i32, instructions: i32, image: i32, data: i3
   instructionCount = instructions;
   mem = alloc(<usize>(dataBaseWord + dataWords) * 4);
   program = alloc(<usize>instructions * INSN_SLOTS * 4);
+  saturationCounts = alloc(<usize>instructions * 4);
 }
 
 export function memoryPointer(): usize {
@@ -49,6 +59,17 @@ export function memoryPointer(): usize {
 
 export function programPointer(): usize {
   return program;
+}
+
+export function saturationsPointer(): usize {
+  return saturationCounts;
+}
+
+/** Adds `count` saturations to instruction `pc`'s counter (a u32: it wraps only past 4·10^9 clamps in one run). */
+export function countSaturations(pc: i32, count: i32): void {
+  if (!countingSaturations) return;
+  const at = saturationCounts + (<usize>pc << 2);
+  store<u32>(at, load<u32>(at) + <u32>count);
 }
 
 /** Clears the registers and the data region: the host then writes the input at the data base. */
@@ -62,6 +83,8 @@ export function resetMachine(): void {
   regAux = 0;
   regHalted = 0;
   lastWriteLeaf = -1;
+  memory.fill(saturationCounts, 0, <usize>instructionCount * 4);
+  countingSaturations = 1;
 }
 
 export function setRegisters(step: i64, pc: i32, i: i32, j: i32, acc: i64, aux: i32, halted: i32): void {

@@ -1,36 +1,61 @@
 // Batch entry points for interpreter/wasm/ops.test.ts (TypeScript ≡ WASM, bit for bit) and a micro-benchmark of
 // the dense inner loop. Nothing in the kernel calls these. Every array lives in linear memory (buffers from
 // `alloc`): i32 arrays are 4 bytes per element, i64 arrays 8, all little-endian.
-import { accumulateDot, accumulateDotExact, biasToAcc, rescale, sat32 } from "./fixed";
-import { expNeg, relu, sigmoid, tanh } from "./activations";
+import { accumulateClamped, accumulateDot, accumulateDotExact, biasToAcc, convert, rescale, sat32, shiftRound } from "./fixed";
+import { expNeg, log1p26, phi26, relu, sigmoid, tanh } from "./activations";
+import { addValue } from "./elementwise";
+import { applyUnary } from "./step";
 
 /** out[k] = sat32(in[k]) for k < n; in: i64[], out: i32[]. */
 export function batchSat32(inPtr: usize, outPtr: usize, n: i32): void {
   for (let k: usize = 0; k < <usize>n; k++) store<i32>(outPtr + (k << 2), sat32(load<i64>(inPtr + (k << 3))));
 }
 
-/** out[k] = biasToAcc(in[k]); in: i32[], out: i64[]. */
-export function batchBiasToAcc(inPtr: usize, outPtr: usize, n: i32): void {
-  for (let k: usize = 0; k < <usize>n; k++) store<i64>(outPtr + (k << 3), biasToAcc(load<i32>(inPtr + (k << 2))));
+/** out[k] = biasToAcc(in[k], shifts[k]); in, shifts: i32[], out: i64[]. */
+export function batchBiasToAcc(inPtr: usize, shiftPtr: usize, outPtr: usize, n: i32): void {
+  for (let k: usize = 0; k < <usize>n; k++) {
+    store<i64>(outPtr + (k << 3), biasToAcc(load<i32>(inPtr + (k << 2)), load<i32>(shiftPtr + (k << 2))));
+  }
 }
 
-/** out[k] = rescale(in[k]); in: i64[], out: i32[]. */
-export function batchRescale(inPtr: usize, outPtr: usize, n: i32): void {
-  for (let k: usize = 0; k < <usize>n; k++) store<i32>(outPtr + (k << 2), rescale(load<i64>(inPtr + (k << 3))));
+/** out[k] = shiftRound(in[k], shifts[k]); in: i64[], shifts: i32[], out: i64[]. */
+export function batchShiftRound(inPtr: usize, shiftPtr: usize, outPtr: usize, n: i32): void {
+  for (let k: usize = 0; k < <usize>n; k++) {
+    store<i64>(outPtr + (k << 3), shiftRound(load<i64>(inPtr + (k << 3)), load<i32>(shiftPtr + (k << 2))));
+  }
+}
+
+/** out[k] = rescale(in[k], shifts[k]); in: i64[], shifts: i32[], out: i32[]. */
+export function batchRescale(inPtr: usize, shiftPtr: usize, outPtr: usize, n: i32): void {
+  for (let k: usize = 0; k < <usize>n; k++) {
+    store<i32>(outPtr + (k << 2), rescale(load<i64>(inPtr + (k << 3)), load<i32>(shiftPtr + (k << 2))));
+  }
+}
+
+/** out[k] = convert(x, from, to) for the record (x, from, to) at in + 20k (5 i32 per record, the last two unused); out: i32[]. */
+export function batchConvert(inPtr: usize, outPtr: usize, n: i32): void {
+  for (let k: usize = 0; k < <usize>n; k++) {
+    const r = inPtr + k * 20;
+    store<i32>(outPtr + (k << 2), convert(load<i32>(r), load<i32>(r, 4), load<i32>(r, 8)));
+  }
 }
 
 /**
  * Case k: out[k] = accumulateDot(acc[k], w + 128k, x + 128k, ns[k]) (exact = 0), or the same through
- * accumulateDotExact only (exact ≠ 0). acc, out: i64[count]; ns: i32[count]; w, x: 32 i32 words per case, at a
- * stride of 32 words from wPtr / xPtr (which need not be 16-byte aligned).
+ * accumulateDotExact only (exact ≠ 0), and clamped[k] = accumulateClamped after it (cleared before and after). acc, out:
+ * i64[count]; ns, clamped: i32[count]; w, x: 32 i32 words per case, at a stride of 32 words from wPtr / xPtr
+ * (which need not be 16-byte aligned).
  */
-export function batchAccumulateDot(accPtr: usize, wPtr: usize, xPtr: usize, nsPtr: usize, outPtr: usize, count: i32, exact: i32): void {
+export function batchAccumulateDot(accPtr: usize, wPtr: usize, xPtr: usize, nsPtr: usize, outPtr: usize, clampedPtr: usize, count: i32, exact: i32): void {
   for (let k: usize = 0; k < <usize>count; k++) {
     const acc = load<i64>(accPtr + (k << 3));
     const w = wPtr + (k << 7);
     const x = xPtr + (k << 7);
     const n = load<i32>(nsPtr + (k << 2));
+    accumulateClamped = 0;
     store<i64>(outPtr + (k << 3), exact ? accumulateDotExact(acc, w, x, n) : accumulateDot(acc, w, x, n));
+    store<i32>(clampedPtr + (k << 2), accumulateClamped);
+    accumulateClamped = 0;
   }
 }
 
@@ -42,6 +67,35 @@ export function batchRelu(inPtr: usize, outPtr: usize, n: i32): void {
 /** out[k] = expNeg(in[k]); i64[] → i64[]. */
 export function batchExpNeg(inPtr: usize, outPtr: usize, n: i32): void {
   for (let k: usize = 0; k < <usize>n; k++) store<i64>(outPtr + (k << 3), expNeg(load<i64>(inPtr + (k << 3))));
+}
+
+/** out[k] = log1p26(in[k]); i64[] → i64[]. */
+export function batchLog1p26(inPtr: usize, outPtr: usize, n: i32): void {
+  for (let k: usize = 0; k < <usize>n; k++) store<i64>(outPtr + (k << 3), log1p26(load<i64>(inPtr + (k << 3))));
+}
+
+/** out[k] = phi26(in[k]); i32[] → i64[]. */
+export function batchPhi26(inPtr: usize, outPtr: usize, n: i32): void {
+  for (let k: usize = 0; k < <usize>n; k++) store<i64>(outPtr + (k << 3), phi26(load<i32>(inPtr + (k << 2))));
+}
+
+/**
+ * The value function of unary opcode `op` (RELU … SILU but ARGMAX) on the record (x, fin, fout, p0, p1) at in + 20k
+ * (5 i32 per record); out: i64[] (the unsaturated value).
+ */
+export function batchUnary(op: i32, inPtr: usize, outPtr: usize, n: i32): void {
+  for (let k: usize = 0; k < <usize>n; k++) {
+    const r = inPtr + k * 20;
+    store<i64>(outPtr + (k << 3), applyUnary(op, load<i32>(r), load<i32>(r, 4), load<i32>(r, 8), load<i32>(r, 12), load<i32>(r, 16)));
+  }
+}
+
+/** out[k] = addValue(a, b, fa, fb, fout) for the record (a, b, fa, fb, fout) at in + 20k; out: i64[]. */
+export function batchAddValue(inPtr: usize, outPtr: usize, n: i32): void {
+  for (let k: usize = 0; k < <usize>n; k++) {
+    const r = inPtr + k * 20;
+    store<i64>(outPtr + (k << 3), addValue(load<i32>(r), load<i32>(r, 4), load<i32>(r, 8), load<i32>(r, 12), load<i32>(r, 16)));
+  }
 }
 
 /** out[k] = sigmoid(in[k]); i32[] → i32[]. */
@@ -56,7 +110,7 @@ export function batchTanh(inPtr: usize, outPtr: usize, n: i32): void {
 
 /**
  * Micro-benchmark: `reps` times, a dense layer's rows as the step function computes them: for each of `rows`
- * rows, acc = biasToAcc(0), then accumulateDot over ⌈inputs/32⌉ chunks of w (row-major, rows × chunks × 32
+ * rows, acc = biasToAcc(row + r, 16), then accumulateDot over ⌈inputs/32⌉ chunks of w (row-major, rows × chunks × 32
  * words, zero-padded) against x, then rescale. Returns a checksum so that nothing is optimized away.
  * MACs performed: reps · rows · inputs.
  */
@@ -65,13 +119,13 @@ export function benchDense(wPtr: usize, xPtr: usize, inputs: i32, rows: i32, rep
   let check: i64 = 0;
   for (let r = 0; r < reps; r++) {
     for (let row = 0; row < rows; row++) {
-      let acc = biasToAcc(row + r);
+      let acc = biasToAcc(row + r, 16);
       for (let c = 0; c < chunks; c++) {
         const offset = c << 5;
         const n = min(32, inputs - offset);
         acc = accumulateDot(acc, wPtr + ((<usize>(row * chunks + c) << 5) << 2), xPtr + (<usize>offset << 2), n);
       }
-      check += rescale(acc);
+      check += rescale(acc, 16);
     }
   }
   return check;

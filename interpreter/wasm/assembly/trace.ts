@@ -6,8 +6,8 @@
 import { alloc } from "./heap";
 import { keccak256 } from "./keccak";
 import {
-  LEAF_WORDS, dataBaseWord, dataWords, imageWords, lastWriteLeaf, mem, memoryDepth, regAcc, regAux, regHalted,
-  regI, regJ, regPc, regStep, setRegisters,
+  LEAF_WORDS, countingSaturations, dataBaseWord, dataWords, imageWords, lastWriteLeaf, mem, memoryDepth, regAcc,
+  regAux, regHalted, regI, regJ, regPc, regStep, setRegisters,
 } from "./machine";
 import { step } from "./step";
 import { Tree, emptyChain, hashNode } from "./tree";
@@ -129,8 +129,12 @@ export function memoryProof(leafIndex: i32, height: i32, out: usize): i32 {
   return written + 1;
 }
 
-/** Restores checkpoint c: registers and data region (the host replays, then calls rebuildDataTree). */
+/**
+ * Restores checkpoint c: registers and data region (the host replays, then calls rebuildDataTree). The replay
+ * does not count saturations: the counts stay those of the run the checkpoints came from.
+ */
 export function restoreCheckpoint(c: i32): void {
+  countingSaturations = 0;
   const at = checkpoints + <usize>c * checkpointBytes();
   setRegisters(load<i64>(at), load<i32>(at, 8), load<i32>(at, 12), load<i32>(at, 16), load<i64>(at, 24), load<i32>(at, 32), load<i32>(at, 36));
   memory.copy(mem + <usize>dataBaseWord * 4, at + CHECKPOINT_HEADER, <usize>dataWords * 4);
