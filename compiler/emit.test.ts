@@ -110,7 +110,7 @@ describe("emit: layout and code generation", () => {
   });
 
   it.each([
-    ["a bias beyond every format", [0, 0], [1e12], /layer 0 \(dense 2→1\) bias \[0\] is 1000000000000, outside the range ±2147483648 of its format Q31.0/],
+    ["a bias beyond every format", [0, 0], [1e12], /layer 0 \(dense 2→1\) bias \[0\] is 1000000000000, beyond what its layer's formats can hold \(\|value\| < 2\^31 with 0 fraction bits\)/],
     ["a weight beyond every format", [1e20, 0], [0], /weight \[0\]\[0\] is 100000000000000000000/],
   ])("rejects %s with a WeightRangeError naming it", (_, w, b, message) => {
     expect(() => emit(tiny(w, b, 2))).toThrow(WeightRangeError);

@@ -231,7 +231,7 @@ function quantizeParam(value: number, frac: number, what: () => string): number 
   try {
     return quantize(value, "value", frac);
   } catch {
-    throw new WeightRangeError(`${what()} is ${value}, outside the range ±${2 ** (31 - frac)} of its format Q${31 - frac}.${frac}`);
+    throw new WeightRangeError(`${what()} is ${value}, beyond what its layer's formats can hold (|value| < 2^${31 - frac} with ${frac} fraction bits)`);
   }
 }
 

@@ -6,7 +6,7 @@ import { INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN } from "../vm/fixed.js";
 import { toHex } from "../vm/hash.js";
 import { LEAF_WORDS, MemoryBoundsError } from "../vm/memory.js";
 import { verifyStep } from "../vm/onestep.js";
-import { Opcode } from "../vm/opcodes.js";
+import { Opcode, isUnary, opcodeInfo } from "../vm/opcodes.js";
 import { type Instruction, MAX_OPERANDS, validateProgram } from "../vm/program.js";
 import { INITIAL_STATE, type State, decodeState } from "../vm/state.js";
 import { type StepResult, step } from "../vm/step.js";
@@ -192,11 +192,30 @@ describe("randomized step witnesses", () => {
         some("extreme words read", (s) => s.witness.reads.some((rd) => rd.words.includes(INT32_MIN)));
         break;
       }
-      case Opcode.RELU:
-      case Opcode.SIGMOID:
-      case Opcode.TANH:
-        all("one leaf read and written", (s, r) => s.witness.reads.length === 1 && r.result.write?.addr === s.witness.reads[0].address);
-        some("a partial last leaf", (s) => s.program.instructions[s.state.pc].args[1] - s.state.i * 8 < 8);
+      case Opcode.ADD:
+        all("reads a, b (and dst unless it is one of them) and writes dst", (s, r) => {
+          const [a, b, dst] = s.program.instructions[s.state.pc].args.map((v) => v + s.state.i * 8);
+          const expected = dst === a || dst === b ? [a, b] : [a, b, dst];
+          return JSON.stringify(s.witness.reads.map((x) => x.address)) === JSON.stringify(expected) && r.result.write?.addr === dst;
+        });
+        some("into a", (s) => s.program.instructions[s.state.pc].args[2] === s.program.instructions[s.state.pc].args[0]);
+        some("into a third buffer", (s) => s.witness.reads.length === 3);
+        break;
+      case Opcode.LAYERNORM:
+        some("the sum pass (one read, no write)", (s, r) => s.state.j === 0 && s.witness.reads.length === 1 && !r.result.write);
+        some("the variance pass", (s) => s.state.j === 1);
+        some("the output pass (src, gamma, beta, dst unless in place; a write)", (s, r) => s.state.j === 2 && s.witness.reads.length >= 3 && r.result.write !== undefined);
+        break;
+      default:
+        if (!isUnary(kind as number)) break;
+        all("reads src (then dst unless in place) and writes dst", (s, r) => {
+          const [src, dst] = s.program.instructions[s.state.pc].args.map((v) => v + s.state.i * 8);
+          const expected = src === dst ? [src] : [src, dst];
+          return JSON.stringify(s.witness.reads.map((x) => x.address)) === JSON.stringify(expected) && r.result.write?.addr === dst;
+        });
+        some("in place", (s) => s.witness.reads.length === 1);
+        some("to another buffer", (s) => s.witness.reads.length === 2);
+        some("a partial last leaf", (s) => s.program.instructions[s.state.pc].args[2] - s.state.i * 8 < 8);
         some("a leaf before the last", (_, r) => r.result.state.i > 0);
         some("the last leaf (next instruction)", (s, r) => r.result.state.pc === s.state.pc + 1);
         some("extreme words", (s) => s.witness.reads[0].words.includes(INT32_MAX));
@@ -212,7 +231,7 @@ describe("randomized step witnesses", () => {
         some("a pc in the program tree's padding", (s) => s.state.pc >= s.program.instructions.length);
         break;
       case "unknown":
-        all("an opcode outside the table", (_, r) => r.insn.opcode > Opcode.ARGMAX);
+        all("an opcode outside the table", (_, r) => opcodeInfo(r.insn.opcode) === undefined);
         for (const st of steps) expect(replay(st).result).toEqual({ state: { ...st.state, step: st.state.step + 1, halted: true }, write: undefined });
         break;
       case "halted":

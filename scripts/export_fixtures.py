@@ -517,6 +517,11 @@ def layer_fixture(name, layer, opset, build, input_shape=(6,), kind="classifier"
     return {"file": name + ".onnx", "layer": layer, "opset": opset, "outputKind": kind, **info}
 
 
+def old_opset_mlp():
+    return nn.Sequential(nn.Linear(6, 10), randomize_batchnorm(nn.BatchNorm1d(10)), nn.LeakyReLU(0.1),
+                         nn.Linear(10, 8), nn.Hardtanh(-1.0, 1.0), nn.Linear(8, 3))
+
+
 def layer_fixtures():
     """Every layer kind of issue 12; returns the INDEX.json entries."""
 
@@ -568,6 +573,9 @@ def layer_fixtures():
          dict(kind="regressor", input_shape=(5,), calibration=True)),
         ("iris-like", "Iris 4-16-3 classifier (trained)", 11, iris_like,
          dict(input_shape=(4,), calibration=True, draw=iris_draw, extra_inputs=lambda rows: rows[:3] * LARGE_IRIS_FACTOR)),
+        # The oldest opsets mlvm reads (BatchNormalization with its opset-7 attributes, Clip with attributes).
+        ("opset7", "BatchNorm1d, LeakyReLU, Hardtanh at opset 7", 7, old_opset_mlp),
+        ("opset8", "BatchNorm1d, LeakyReLU, Hardtanh at opset 8", 8, old_opset_mlp),
     ]
     return [layer_fixture(*spec[:4], **(spec[4] if len(spec) > 4 else {})) for spec in specs]
 

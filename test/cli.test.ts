@@ -146,10 +146,10 @@ describe("bad input: one line naming the problem, non-zero exit", () => {
     ["truncated ONNX", ["compile", truncated], /not a valid ONNX model/],
     ["an unsupported op", ["compile", fixture("models/conv.onnx")], /Conv/],
     ["an infinite weight", ["compile", writeJson("inf.json", '{"format":"mlvm-mlp","version":1,"input_size":1,"layers":[{"type":"dense","weights":[[1e400]],"bias":[0]}]}')], /weights\[0\]\[0\].*(Infinity|finite)/],
-    ["a weight outside the fixed-point range", ["compile", writeJson("big.json", '{"format":"mlvm-mlp","version":1,"input_size":1,"layers":[{"type":"dense","weights":[[40000]],"bias":[0]}]}')], /weight \[0\]\[0\] is 40000, outside the Q16.16 range/],
+    ["a weight no format can hold", ["compile", writeJson("big.json", '{"format":"mlvm-mlp","version":1,"input_size":1,"layers":[{"type":"dense","weights":[[1e20]],"bias":[0]}]}')], /weight \[0\]\[0\] is 100000000000000000000, beyond what its layer's formats can hold \(\|value\| < 2\^47 with -16 fraction bits\)/],
     ["a wrong input length", ["run", fixture("models/mnist-mlp.onnx"), "--input", tinyInput], /input has 3 values, the model takes 784/],
     ["an input that is not JSON", ["run", fixture("models/tiny.json"), "--input", writeJson("bad.json", "[1, 2,")], /is not valid JSON/],
-    ["an input out of range", ["run", fixture("models/tiny.json"), "--input", writeJson("huge.json", [1, 2, 1e9])], /input value 2 is 1000000000: outside the Q16.16 range/],
+    ["an input out of range", ["run", fixture("models/tiny.json"), "--input", writeJson("huge.json", [1, 2, 1e9])], /input value 2 is 1000000000, outside the range ±32768 of the model's input format Q15.16 \(recompile with --calibrate inputs that reach it\)/],
     ["a corrupted model file", ["run", corrupted, "--input", tinyInput], /corrupted: its checksum does not match/],
   ])("%s", async (_, argv, message) => {
     const good = readFileSync(join(tmp, "mnist.mlvm"));
