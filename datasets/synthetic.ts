@@ -45,7 +45,7 @@ export function randomGraph(seed: number, sizes: number[], activations: (Activat
   return { name: `random-${sizes.join("-")}`, inputSize: sizes[0], outputSize: sizes.at(-1)!, layers, softmaxFolded: false };
 }
 
-/** A random input in [-range, range) as Q16.16 words. */
+/** A random input in [-range, range) as Q15.16 words (the input format of an uncalibrated model). */
 export function randomInput(seed: number, length: number, range = 2): Int32Array {
   const rand = prng(seed);
   return Int32Array.from({ length }, () => Math.round((rand() * 2 - 1) * range * ONE));

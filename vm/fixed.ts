@@ -3,7 +3,8 @@
  * contracts/ (same names, same order) and its AssemblyScript twin in the WASM kernel.
  *
  * Format: signed fixed point in an int32 word, with a number of fraction bits f that the compiler chooses per
- * tensor (a "format", written Q(31−f).f below; f ∈ [0, MAX_FRAC]). A word q in format f stands for q / 2^f, so
+ * tensor (a "format", written Q(31−f).f below, the sign not counted: the Q16.16 of comments elsewhere, 16
+ * fraction bits, is Q15.16; f ∈ [0, MAX_FRAC]). A word q in format f stands for q / 2^f, so
  * the range is [−2^(31−f), 2^(31−f) − 2^−f] with a resolution (1 ulp) of 2^−f:
  *     f = 16 (Q15.16): ±32768, ulp 1.53e-5       f = 24 (Q7.24): ±128, ulp 5.96e-8
  *     f =  8 (Q23.8):  ±8.4e6, ulp 3.9e-3        f =  0 (Q31.0): ±2.1e9, ulp 1

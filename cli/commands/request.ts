@@ -21,7 +21,7 @@ export const requestCommand: Command = {
     ...CHAIN_OPTIONS,
   },
   details: [
-    "The input is quantized to Q16.16 and packed 8 words to a 32-byte leaf; the oracle stores only the initial",
+    "The input is quantized to the model's input format and packed 8 words to a 32-byte leaf; the oracle stores only the initial",
     "state it commits to, and the InferenceRequested event carries the leaves for claimants to re-execute.",
     '--json prints {"requestId", "modelId", "requester", "callback", "initialState", "gasUsed", "transactionHash"}.',
   ].join("\n"),

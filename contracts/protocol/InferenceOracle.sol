@@ -141,7 +141,7 @@ contract InferenceOracle is IGameOwner {
     }
 
     /// Asks for an inference of `modelId` on `input`: the input's words packed into 32-byte leaves (8 big-endian
-    /// int32 Q16.16 words each, zero-padded). `callback` (a contract, or zero for none) receives the final output;
+    /// int32 words each, in the model's input format `inputFrac`, zero-padded). `callback` (a contract, or zero for none) receives the final output;
     /// a contract asking from its own constructor has no code yet, so it must pass zero or ask later.
     function request(bytes32 modelId, bytes32[] calldata input, address callback) external returns (uint256 requestId) {
         if (callback != address(0) && callback.code.length == 0) revert CallbackNotContract(callback);
