@@ -129,6 +129,9 @@ export async function main(argv: string[]): Promise<void> {
   for (const k of gas.stepKinds) {
     log(`  ${k.kind.padEnd(26)} ${String(k.steps).padStart(7)} ${String(k.maxGas).padStart(9)} ${String(k.medianGas).padStart(11)} ${String(k.maxCalldataGas).padStart(18)}`);
   }
+  log("\nThe most expensive step of every opcode at MNIST's memory depth (15), as a transaction (bench/gas.ts)");
+  log("  opcode        gas   calldata  reads  the step");
+  for (const o of gas.opcodes) log(`  ${o.opcode.padEnd(10)} ${String(o.gas).padStart(7)} ${String(o.calldataGas).padStart(10)} ${String(o.reads).padStart(6)}  ${o.step}`);
   log(`  whole MNIST inference in the EVM (same Solidity library, weights in contract code): ${gas.fullInferenceGas.toLocaleString("en-US")} gas`);
   log(`  one dispute step / full on-chain inference: ${gas.maxStepGas.toLocaleString("en-US")} / ${gas.fullInferenceGas.toLocaleString("en-US")} = ${(100 * gas.stepOverFullInference).toFixed(2)}%`);
   log(`  (evm-neural-network, published: ${gas.evmNeuralNetworkGas.toLocaleString("en-US")} gas per MNIST inference)`);
