@@ -38,7 +38,7 @@ import { type Logger, errorLine } from "./log.js";
 import type { ModelShelf, ShelvedModel } from "./models.js";
 import { eventsIn } from "./protocol.js";
 import { FINALIZE_GAS, finalizeArgs, traceRequest, viewOfClaim } from "./proposer.js";
-import { describeInstruction } from "../compiler/compile.js";
+import { describeSaturations } from "../compiler/compile.js";
 import { type RequestInfo, findRequest } from "./requests.js";
 import { ContractRevertError } from "./revert.js";
 import { type StateLock, lockState } from "./state-lock.js";
@@ -524,7 +524,7 @@ export class Agent {
     // Saturation is the VM's defined result, so it changes no verdict; but the output may not be the float model's.
     const saturated = shelved.machine.saturations();
     if (saturated.length > 0) {
-      const where = saturated.map((x) => `${describeInstruction(shelved.model.meta, x.pc)}: ${x.count}`).join("; ");
+      const where = describeSaturations(shelved.model.meta, saturated);
       this.o.log("warn", "run-saturated", { claim: claimId, request: request.requestId, values: saturated.reduce((n, x) => n + x.count, 0), where });
     }
   }

@@ -4,7 +4,7 @@
  * output may not be what the float model computes, so every command that runs a model says so, by instruction
  * and the layer it came from, and how to avoid it.
  */
-import { type ModelMeta, describeInstruction } from "../compiler/compile.js";
+import { type ModelMeta, describeInstruction, describeSaturations } from "../compiler/compile.js";
 import type { Saturation } from "../interpreter/run.js";
 
 /** Tallies saturations over many runs: per instruction, values clamped and runs in which it clamped. */
@@ -41,6 +41,5 @@ const ADVICE = " (outputs may differ from the float model: recompile with --cali
 /** One run's warning line, or null when nothing saturated. */
 export function saturationWarning(meta: ModelMeta, saturations: readonly Saturation[]): string | null {
   if (saturations.length === 0) return null;
-  const where = saturations.map((s) => `${describeInstruction(meta, s.pc)}: ${s.count} values`).join("; ");
-  return `saturated: values clamped to their format's range at ${where}${ADVICE}`;
+  return `saturated: values clamped to their format's range at ${describeSaturations(meta, saturations)}${ADVICE}`;
 }

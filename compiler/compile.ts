@@ -88,6 +88,11 @@ export function describeInstruction(meta: ModelMeta, pc: number): string {
   return `instruction ${pc} (${meta.layers[layer]}${source ? `, from ${source}` : ""})`;
 }
 
+/** "instruction 2 (dense 16→3 Q15.16, from Gemm "/2/Gemm"): 2 values; …": where one run clamped values. */
+export function describeSaturations(meta: ModelMeta, saturations: readonly { pc: number; count: number }[]): string {
+  return saturations.map((s) => `${describeInstruction(meta, s.pc)}: ${s.count} values`).join("; ");
+}
+
 /** Reads a model file by its extension: .onnx and .json are compiled, .mlvm is loaded and verified. */
 export function loadModel(path: string, options: CompileOptions = {}): CompiledModel {
   const { ext, bytes } = readModelFile(path, [".onnx", ".json", ".mlvm"]);
@@ -106,10 +111,12 @@ function graphOf(path: string, ext: string, bytes: Uint8Array): ModelGraph {
   return ext === ".json" ? importJson(new TextDecoder().decode(bytes), name) : importOnnx(bytes, name);
 }
 
-function readModelFile(path: string, kinds: string[]): { ext: string; bytes: Uint8Array } {
+/** A model file's bytes, refused in one line (ModelPathError) when its extension is not one of `kinds` or it cannot be read. */
+export function readModelFile(path: string, kinds: string[]): { ext: string; bytes: Uint8Array } {
   const ext = extname(path).toLowerCase();
   if (!kinds.includes(ext)) {
-    throw new ModelPathError(`${path}: unknown model kind "${ext}" (expected ${kinds.slice(0, -1).join(", ")} or ${kinds.at(-1)})`);
+    const expected = kinds.length > 1 ? `${kinds.slice(0, -1).join(", ")} or ${kinds.at(-1)}` : kinds[0];
+    throw new ModelPathError(`${path}: unknown model kind "${ext}" (expected ${expected})`);
   }
   try {
     return { ext, bytes: readFileSync(path) };

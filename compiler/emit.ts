@@ -74,7 +74,7 @@ export function emit(source: ModelGraph, options: EmitOptions = {}): Emitted {
     lastUse.set(inputOf(graph, index), index);
     if (layer.kind === "add") lastUse.set(layer.other, index);
   });
-  const freeAfter = (ref: number, index: number) => lastUse.get(ref) === index && ref !== last;
+  const freeAfter = (ref: number, index: number) => lastUse.get(ref) === index;
 
   let modelEnd = 0;
   const modelWords: [number, Int32Array][] = [];

@@ -4,9 +4,8 @@
  * file. Both run every input; the command prints how often their predictions agree, the largest difference
  * relative to the output's scale, and which runs saturated (values clamped to the fixed-point range) and where.
  */
-import { readFileSync } from "node:fs";
 import { basename, extname } from "node:path";
-import { ModelPathError, compileGraph, describeInstruction } from "../../compiler/compile.js";
+import { compileGraph, describeInstruction, readModelFile } from "../../compiler/compile.js";
 import { importOnnx } from "../../compiler/onnx.js";
 import { REGRESSION_TOLERANCE, compareWithOnnxruntime } from "../../reference/compare.js";
 import { InputError } from "../../vm/errors.js";
@@ -44,12 +43,7 @@ export const checkCommand: Command = {
     const path = onePositional(positionals, "MODEL.onnx");
     if (extname(path).toLowerCase() !== ".onnx") throw new InputError(`${path}: mlvm check compares with onnxruntime, so MODEL must be an .onnx file`);
     const inputsPath = requiredString(values, "inputs");
-    let bytes: Uint8Array;
-    try {
-      bytes = readFileSync(path);
-    } catch (error) {
-      throw new ModelPathError(`${path}: cannot read model file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-    }
+    const { bytes } = readModelFile(path, [".onnx"]);
     const graph = importOnnx(bytes, basename(path, extname(path)));
     const inputs = readInputs(inputsPath, "--inputs", graph.inputSize);
     const calibrate = values.calibrate as string | undefined;
