@@ -94,6 +94,16 @@ export function shiftRound(v: bigint, s: number): bigint {
   return v < 0n ? -magnitude : magnitude;
 }
 
+/**
+ * v / d rounded to nearest, ties away from zero (the rule of shiftRound), for d ≥ 1: an average pooling's mean.
+ *   divRound(v, d) = sign(v) · floor((2·|v| + d) / (2·d))
+ * The mean of int32 words lies in the int32 range, and so does its rounding: no saturation is possible.
+ */
+export function divRound(v: bigint, d: number): number {
+  const magnitude = ((v < 0n ? -v : v) * 2n + BigInt(d)) / (2n * BigInt(d));
+  return Number(v < 0n ? -magnitude : magnitude);
+}
+
 /** A finished row's accumulator → its output word: shiftRound by the row's shift, saturated to int32. */
 export function rescale(acc: bigint, shift: number): number {
   return sat32(shiftRound(acc, shift));

@@ -9,6 +9,7 @@
  * and, for the few signed parameters (`alpha`, `lo`, `hi`), an int32's two's-complement bits.
  */
 import { CHUNK_WORDS, LEAF_WORDS } from "./memory.js";
+import { decodeWindow, im2colPieces, outputPixels } from "./window.js";
 
 export const Opcode = {
   /** Stop. The all-zero instruction word is HALT, so padding a program with zeros pads it with HALTs. */
@@ -41,6 +42,22 @@ export const Opcode = {
   ADD: 0x0d,
   /** dst = (src − mean) / sqrt(var + eps) · gamma + beta over n words, in three passes of one leaf a step (vm/layernorm.ts). */
   LAYERNORM: 0x0e,
+  /**
+   * patches[p][k] = the image word under position k = (c, kh, kw) of output position p's window, 0 on padding
+   * (vm/window.ts): a convolution's input laid out as rows of a matrix, one 8-word piece a step.
+   */
+  IM2COL: 0x0f,
+  /**
+   * y[oc·pixels + p] = round((b[oc]·2^shift + Σ_k W[oc][k]·patches[p][k]) / 2^shift): a convolution, DENSE once per
+   * output position (pixel), CHUNK_WORDS multiply-accumulates a step; the biases follow the weight rows.
+   */
+  MATMUL: 0x10,
+  /** dst[c][oh][ow] = the largest image word in the window (padding left out), one kernel row a step. */
+  MAXPOOL: 0x11,
+  /** dst[c][oh][ow] = the window's sum / (KH·KW), padding counted as zeros (count_include_pad), one kernel row a step. */
+  AVGPOOL: 0x12,
+  /** dst[c][oh][ow] = the window's sum / the number of its positions inside the image, one kernel row a step. */
+  AVGPOOL_VALID: 0x13,
 } as const;
 export type Opcode = (typeof Opcode)[keyof typeof Opcode];
 
@@ -51,6 +68,8 @@ export interface OpcodeInfo {
   operands: readonly string[];
   /** How many steps an instruction with these operands runs for (operands already validated). */
   steps(args: readonly number[]): number;
+  /** A unary elementwise op: operands UNARY_OPERANDS then its parameters, one leaf of src to one of dst a step. */
+  unary?: true;
 }
 
 const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
@@ -63,6 +82,21 @@ const unary = (code: Opcode, name: keyof typeof Opcode, params: readonly string[
   name,
   operands: [...UNARY_OPERANDS, ...params],
   steps: ([, , n]) => ceilDiv(n, LEAF_WORDS),
+  unary: true,
+});
+
+/** The operands of an instruction that walks windows over an image (vm/window.ts): where, then the window's geometry. */
+export const WINDOW_OPERANDS = ["src", "dst", "channels", "image", "out", "kernel", "pad"] as const;
+
+/** A pooling op: one step per kernel row of each output word (channels · OH · OW · KH). */
+const pool = (code: Opcode, name: keyof typeof Opcode): OpcodeInfo => ({
+  code,
+  name,
+  operands: WINDOW_OPERANDS,
+  steps: (args) => {
+    const w = decodeWindow(args);
+    return w.channels * outputPixels(w) * w.kernelH;
+  },
 });
 
 export const OPCODES: readonly OpcodeInfo[] = [
@@ -97,6 +131,26 @@ export const OPCODES: readonly OpcodeInfo[] = [
     operands: ["src", "dst", "n", "params", "fin", "fout", "eps"],
     steps: ([, , n]) => 3 * ceilDiv(n, LEAF_WORDS),
   },
+  {
+    code: Opcode.IM2COL,
+    name: "IM2COL",
+    // patches: one row of ⌈K/32⌉·32 words per output position (chunk-aligned rows, as MATMUL reads them), K = C·KH·KW
+    operands: WINDOW_OPERANDS,
+    steps: (args) => {
+      const w = decodeWindow(args);
+      return outputPixels(w) * im2colPieces(w);
+    },
+  },
+  {
+    code: Opcode.MATMUL,
+    name: "MATMUL",
+    // weights: `outputs` rows of ⌈inputs/32⌉·32 words, then the `outputs` biases (in the output format)
+    operands: ["patches", "weights", "output", "inputs", "outputs", "pixels", "shift"],
+    steps: ([, , , inputs, outputs, pixels]) => outputs * pixels * ceilDiv(inputs, CHUNK_WORDS),
+  },
+  pool(Opcode.MAXPOOL, "MAXPOOL"),
+  pool(Opcode.AVGPOOL, "AVGPOOL"),
+  pool(Opcode.AVGPOOL_VALID, "AVGPOOL_VALID"),
 ];
 
 const byCode = new Map<number, OpcodeInfo>(OPCODES.map((info) => [info.code, info]));
@@ -108,6 +162,10 @@ export function opcodeInfo(code: number): OpcodeInfo | undefined {
 
 /** Unary elementwise ops: one leaf of src in, one leaf of dst out per step. */
 export function isUnary(code: number): boolean {
-  const info = byCode.get(code);
-  return info !== undefined && code !== Opcode.LAYERNORM && info.operands[0] === "src" && info.operands[1] === "dst";
+  return byCode.get(code)?.unary === true;
+}
+
+/** The ops that walk windows over an image (IM2COL and the poolings): their operands are WINDOW_OPERANDS. */
+export function isWindowed(code: number): boolean {
+  return byCode.get(code)?.operands === WINDOW_OPERANDS;
 }

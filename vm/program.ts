@@ -18,7 +18,8 @@ import { TAG, taggedHash } from "./hash.js";
 import { MAX_FRAC, MAX_SHIFT } from "./fixed.js";
 import { CHUNK_WORDS, LEAF_WORDS, MAX_MEMORY_DEPTH, dataBase } from "./memory.js";
 import { buildLevels, emptySubtrees, merkleProof } from "./merkle.js";
-import { Opcode, isUnary, opcodeInfo } from "./opcodes.js";
+import { Opcode, isUnary, isWindowed, opcodeInfo } from "./opcodes.js";
+import { SEGMENT_WORDS, decodeWindow, outputPixels, patchWords } from "./window.js";
 
 export const BYTECODE_MAGIC = "MLBC";
 /** 2: per-tensor formats (the header's input and output formats, format operands, DENSE's shift). */
@@ -167,6 +168,22 @@ export function accesses(insn: Instruction): Access[] {
         { what: "dst", ...leafSpan(dst, 1), data: true, align: 1 },
       ];
     }
+    case Opcode.MATMUL: {
+      const [patches, weights, output, inputs, outputs, pixels] = insn.args;
+      const stride = Math.ceil(inputs / CHUNK_WORDS) * CHUNK_WORDS;
+      return [
+        { what: "patches", addr: patches, words: stride * pixels, data: false, align: CHUNK_WORDS },
+        { what: "weights", addr: weights, words: stride * outputs, data: false, align: CHUNK_WORDS },
+        { what: "bias", ...leafSpan(weights + stride * outputs, outputs), data: false, align: 1 },
+        { what: "output", ...leafSpan(output, outputs * pixels), data: true, align: 1 },
+      ];
+    }
+    case Opcode.IM2COL: {
+      const [src, dst] = insn.args;
+      const w = decodeWindow(insn.args);
+      const stride = Math.ceil(patchWords(w) / CHUNK_WORDS) * CHUNK_WORDS;
+      return [imageAccess(src, w.channels * w.height * w.width), { what: "dst", addr: dst, words: stride * outputPixels(w), data: true, align: CHUNK_WORDS }];
+    }
     case Opcode.LAYERNORM: {
       const [src, dst, n, params] = insn.args;
       const words = Math.ceil(n / LEAF_WORDS) * LEAF_WORDS;
@@ -177,6 +194,12 @@ export function accesses(insn: Instruction): Access[] {
       ];
     }
     default: {
+      if (isWindowed(insn.opcode)) {
+        // MAXPOOL, AVGPOOL, AVGPOOL_VALID: one output word per channel and output position
+        const [src, dst] = insn.args;
+        const w = decodeWindow(insn.args);
+        return [imageAccess(src, w.channels * w.height * w.width), { what: "dst", ...leafSpan(dst, w.channels * outputPixels(w)), data: true, align: 1 }];
+      }
       if (!isUnary(insn.opcode)) return [];
       const [src, dst, n] = insn.args;
       const words = Math.ceil(n / LEAF_WORDS) * LEAF_WORDS;
@@ -186,6 +209,31 @@ export function accesses(insn: Instruction): Access[] {
       ];
     }
   }
+}
+
+/** An image read by window segments: the whole chunks around its words (a segment's chunks may reach past them). */
+function imageAccess(src: number, words: number): Access {
+  const first = Math.floor(src / CHUNK_WORDS) * CHUNK_WORDS;
+  return { what: "src", addr: first, words: Math.ceil((src + words) / CHUNK_WORDS) * CHUNK_WORDS - first, data: false, align: CHUNK_WORDS };
+}
+
+/**
+ * A windowed instruction's geometry (vm/window.ts): every size, stride and dilation at least 1, and a kernel row's
+ * segment (IM2COL reads at most 8 of its columns a step, a pooling all KW) spanning at most SEGMENT_WORDS words.
+ */
+function validateWindow(insn: Instruction, at: string): void {
+  const w = decodeWindow(insn.args);
+  const positive: [string, number][] = [
+    ["channels", w.channels], ["height", w.height], ["width", w.width], ["output height", w.outHeight], ["output width", w.outWidth],
+    ["kernel height", w.kernelH], ["kernel width", w.kernelW], ["row stride", w.strideH], ["column stride", w.strideW],
+    ["row dilation", w.dilationH], ["column dilation", w.dilationW],
+  ];
+  for (const [what, v] of positive) if (v < 1) throw new BytecodeError(`${at} window ${what} must be at least 1`);
+  const columns = insn.opcode === Opcode.IM2COL ? Math.min(w.kernelW, LEAF_WORDS) : w.kernelW;
+  const span = (columns - 1) * w.dilationW + 1;
+  if (span > SEGMENT_WORDS) throw new BytecodeError(`${at} a kernel row spans ${span} words (${columns} columns at dilation ${w.dilationW}), more than ${SEGMENT_WORDS}`);
+  const outputs = insn.opcode === Opcode.IM2COL ? outputPixels(w) : w.channels * outputPixels(w);
+  if (outputs > 0xffffffff || patchWords(w) > 0xffffff) throw new BytecodeError(`${at} window has ${outputs} outputs of ${patchWords(w)} words, beyond the VM's counters`);
 }
 
 /**
@@ -223,10 +271,14 @@ export function validateProgram(program: Program): Program {
     // Every count must be at least 1; every format (fraction bits) and shift within its range.
     info.operands.forEach((name, j) => {
       const v = insn.args[j];
-      if (["inputs", "outputs", "n"].includes(name) && v < 1) throw new BytecodeError(`${at} ${name} must be at least 1`);
+      if (["inputs", "outputs", "n", "pixels"].includes(name) && v < 1) throw new BytecodeError(`${at} ${name} must be at least 1`);
       if (FORMAT_OPERANDS.includes(name) && v > MAX_FRAC) throw new BytecodeError(`${at} ${name} = ${v} is outside [0, ${MAX_FRAC}] fraction bits`);
       if (name === "shift" && v > MAX_SHIFT) throw new BytecodeError(`${at} shift = ${v} is outside [0, ${MAX_SHIFT}]`);
     });
+    if (isWindowed(insn.opcode)) validateWindow(insn, at);
+    if (insn.opcode === Opcode.MATMUL && insn.args[4] * insn.args[5] > 0xffffffff) {
+      throw new BytecodeError(`${at} has ${insn.args[4] * insn.args[5]} outputs, beyond the VM's u32 counter`);
+    }
     if (insn.opcode === Opcode.CLIP && (insn.args[5] | 0) > (insn.args[6] | 0)) {
       throw new BytecodeError(`${at} lo = ${insn.args[5] | 0} is above hi = ${insn.args[6] | 0}`);
     }

@@ -15,12 +15,13 @@ import {
   type UnaryFunction, addValue, clipValue, eluValue, geluTanhValue, geluValue, leakyReluValue, reluValue, sigmoidValue,
   siluValue, softplusValue, tanhValue,
 } from "./elementwise.js";
-import { accumulate, biasToAcc, dot, overflows32, rescale, sat32, shiftRound } from "./fixed.js";
+import { accumulate, biasToAcc, divRound, dot, overflows32, rescale, sat32, shiftRound } from "./fixed.js";
 import { layerMean, layerNormValue, layerScale, squareTerm } from "./layernorm.js";
 import { CHUNK_WORDS, LEAF_WORDS, type LeafWrite, type MemoryReader, alignDown, alignUp } from "./memory.js";
 import { Opcode } from "./opcodes.js";
 import type { Instruction } from "./program.js";
 import type { State } from "./state.js";
+import { type Window, decodeWindow, imageAddress, imageColumn, outputPixels, patchWords, windowRow } from "./window.js";
 
 export interface StepResult {
   state: State;
@@ -72,21 +73,35 @@ function executeHalt(s: State): StepResult {
  */
 function executeDense(s: State, args: readonly number[], memory: MemoryReader): StepResult {
   const [input, weights, bias, output, inputs, outputs, shift] = args;
-  const chunks = Math.ceil(inputs / CHUNK_WORDS);
   const row = s.i;
+  const stride = alignUp(inputs, CHUNK_WORDS);
+  return rowChunk(s, memory, weights + row * stride, input, bias + row, output + row, inputs, shift, row + 1 < outputs);
+}
+
+/**
+ * One step of a row of DENSE or MATMUL: chunk j of the dot product of the weight row at w and the vector at x (each
+ * `inputs` words, padded to whole chunks), read in that order; the first chunk starts from the bias (the word at
+ * biasAddr, read third) widened by 2^shift; the last rounds the row to its output word at outAddr (its leaf read
+ * fourth, then written) and moves to the next row (i + 1) or, when `moreRows` is false, the next instruction.
+ */
+function rowChunk(
+  s: State, memory: MemoryReader, w: number, x: number, biasAddr: number, outAddr: number, inputs: number, shift: number,
+  moreRows: boolean,
+): StepResult {
+  const chunks = Math.ceil(inputs / CHUNK_WORDS);
   const chunk = s.j;
   const offset = chunk * CHUNK_WORDS;
   const n = Math.min(CHUNK_WORDS, inputs - offset);
-  const w = memory.readChunk(weights + row * chunks * CHUNK_WORDS + offset);
-  const x = memory.readChunk(input + offset);
-  const start = chunk === 0 ? biasToAcc(readWord(memory, bias + row), shift) : s.acc;
-  const products = dot(w, 0, x, 0, n);
+  const weights = memory.readChunk(w + offset);
+  const values = memory.readChunk(x + offset);
+  const start = chunk === 0 ? biasToAcc(readWord(memory, biasAddr), shift) : s.acc;
+  const products = dot(weights, 0, values, 0, n);
   const acc = accumulate(start, products);
   let saturated = acc === start + products ? 0 : 1;
   if (chunk + 1 < chunks) return { state: { ...s, j: chunk + 1, acc }, saturated };
   if (overflows32(shiftRound(acc, shift))) saturated++;
-  const write = storeWord(memory, output + row, rescale(acc, shift));
-  const next = row + 1 < outputs ? { ...s, i: row + 1, j: 0, acc: 0n } : nextInstruction(s);
+  const write = storeWord(memory, outAddr, rescale(acc, shift));
+  const next = moreRows ? { ...s, i: s.i + 1, j: 0, acc: 0n } : nextInstruction(s);
   return { state: next, write, saturated };
 }
 
@@ -201,6 +216,117 @@ function executeLayerNorm(s: State, args: readonly number[], memory: MemoryReade
   return { state: last ? nextInstruction(s) : { ...s, i: leaf + 1 }, write: { addr: dstLeaf, words }, saturated };
 }
 
+/**
+ * IM2COL src dst channels image out kernel pad — state (i, j) = (output position p, word k of its patch).
+ * Patch p is row p of the patch matrix at dst, ⌈K/32⌉·32 words a row (K = C·KH·KW, vm/window.ts), word k = (c, kh,
+ * kw) in that order: the image word under kernel position (kh, kw) of channel c, 0 on padding. A step fills one
+ * piece, words k … end−1 with end the first multiple of KW or of 8 after k (or K): one kernel row's segment, read
+ * from the chunks holding it (readSegment), into one leaf of the row, read then written.
+ */
+function executeIm2col(s: State, args: readonly number[], memory: MemoryReader): StepResult {
+  const [src, dst] = args;
+  const w = decodeWindow(args);
+  const k = patchWords(w);
+  const pixel = s.i;
+  const start = s.j;
+  const oh = Math.floor(pixel / w.outWidth);
+  const ow = pixel % w.outWidth;
+  const row = Math.floor(start / w.kernelW);
+  const c = Math.floor(row / w.kernelH);
+  const kh = row % w.kernelH;
+  const kw0 = start % w.kernelW;
+  const leafStart = alignDown(start, LEAF_WORDS);
+  const end = Math.min((row + 1) * w.kernelW, leafStart + LEAF_WORDS, k);
+  const kw1 = kw0 + end - start;
+  const span = windowRow(w, oh, ow, kh, kw0, kw1);
+  const values = readSegment(memory, w, src, c, ow, span);
+  const leafAddr = dst + pixel * alignUp(k, CHUNK_WORDS) + leafStart;
+  const words = memory.readLeaf(leafAddr).slice();
+  for (let kw = kw0; kw < kw1; kw++) {
+    words[start - leafStart + kw - kw0] = kw >= span.lo && kw < span.hi ? values[kw - span.lo] : 0;
+  }
+  const next = end < k ? { ...s, j: end } : pixel + 1 < outputPixels(w) ? { ...s, i: pixel + 1, j: 0 } : nextInstruction(s);
+  return { state: next, write: { addr: leafAddr, words } };
+}
+
+/**
+ * MATMUL patches weights output inputs outputs pixels shift — state (i, j) = (output index r = oc·pixels + p, chunk).
+ * Output word r is DENSE's row oc over patch row p: weight row oc at weights + oc·stride, patch row p at patches +
+ * p·stride (stride = ⌈inputs/32⌉·32), bias oc at weights + outputs·stride + oc; stored at output + r, so the output
+ * is channel-major like an image (vm/window.ts).
+ */
+function executeMatmul(s: State, args: readonly number[], memory: MemoryReader): StepResult {
+  const [patches, weights, output, inputs, outputs, pixels, shift] = args;
+  const index = s.i;
+  const oc = Math.floor(index / pixels);
+  const pixel = index % pixels;
+  const stride = alignUp(inputs, CHUNK_WORDS);
+  const biasAddr = weights + outputs * stride + oc;
+  return rowChunk(s, memory, weights + oc * stride, patches + pixel * stride, biasAddr, output + index, inputs, shift, index + 1 < outputs * pixels);
+}
+
+/** How a pooling combines its window: the largest word, or the mean over the kernel or over the positions inside. */
+type PoolKind = "max" | "mean" | "meanValid";
+
+/**
+ * MAXPOOL, AVGPOOL, AVGPOOL_VALID src dst channels image out kernel pad — state (i, j) = (output index
+ * r = c·OH·OW + p, kernel row kh); acc = the largest word so far (MAXPOOL) or the sum; aux = how many positions
+ * inside the image so far. A step reads kernel row kh's segment (readSegment); the last row stores the result at
+ * dst + r: MAXPOOL the largest (0 if every position was padding), AVGPOOL divRound(sum, KH·KW), AVGPOOL_VALID
+ * divRound(sum, aux) (0 if aux = 0). The output has the input's format.
+ */
+function executePool(kind: PoolKind): Executor {
+  return (s, args, memory) => {
+    const [src, dst] = args;
+    const w = decodeWindow(args);
+    const pixels = outputPixels(w);
+    const index = s.i;
+    const kh = s.j;
+    const c = Math.floor(index / pixels);
+    const pixel = index % pixels;
+    const ow = pixel % w.outWidth;
+    const span = windowRow(w, Math.floor(pixel / w.outWidth), ow, kh, 0, w.kernelW);
+    const values = readSegment(memory, w, src, c, ow, span);
+    let acc = s.acc;
+    let count = s.aux;
+    for (let t = 0; t < values.length; t++) {
+      const v = BigInt(values[t]);
+      if (kind !== "max") acc += v;
+      else if (count === 0 || v > acc) acc = v;
+      count++;
+    }
+    if (kh + 1 < w.kernelH) return { state: { ...s, j: kh + 1, acc, aux: count } };
+    let value = 0;
+    if (kind === "max") value = count > 0 ? Number(acc) : 0;
+    else if (kind === "mean") value = divRound(acc, w.kernelH * w.kernelW);
+    else value = count > 0 ? divRound(acc, count) : 0;
+    const write = storeWord(memory, dst + index, value);
+    const next = index + 1 < w.channels * pixels ? { ...s, i: index + 1, j: 0, acc: 0n, aux: 0 } : nextInstruction(s);
+    return { state: next, write };
+  };
+}
+
+/**
+ * The image words of a window row's positions inside the image (kernel columns span.lo … span.hi−1 of channel c at
+ * output column ow): words first + t·DW, read from the one or two chunks that hold them (vm/window.ts bounds the
+ * segment to 33 words). No read when the whole row is padding.
+ */
+function readSegment(memory: MemoryReader, w: Window, base: number, c: number, ow: number, span: { ih: number; lo: number; hi: number }): Int32Array {
+  const count = span.hi - span.lo;
+  const values = new Int32Array(count);
+  if (count === 0) return values;
+  const first = imageAddress(w, base, c, span.ih, imageColumn(w, ow, span.lo));
+  const firstChunk = alignDown(first, CHUNK_WORDS);
+  const lastChunk = alignDown(first + (count - 1) * w.dilationW, CHUNK_WORDS);
+  const a = memory.readChunk(firstChunk);
+  const b = lastChunk === firstChunk ? a : memory.readChunk(lastChunk);
+  for (let t = 0; t < count; t++) {
+    const addr = first + t * w.dilationW;
+    values[t] = addr < firstChunk + CHUNK_WORDS ? a[addr - firstChunk] : b[addr - lastChunk];
+  }
+  return values;
+}
+
 function readWord(memory: MemoryReader, addr: number): number {
   const leafAddr = alignDown(addr, LEAF_WORDS);
   return memory.readLeaf(leafAddr)[addr - leafAddr];
@@ -222,4 +348,9 @@ const EXECUTORS: Record<number, Executor> = {
   [Opcode.SILU]: executeUnary(siluValue),
   [Opcode.ADD]: executeAdd,
   [Opcode.LAYERNORM]: executeLayerNorm,
+  [Opcode.IM2COL]: executeIm2col,
+  [Opcode.MATMUL]: executeMatmul,
+  [Opcode.MAXPOOL]: executePool("max"),
+  [Opcode.AVGPOOL]: executePool("mean"),
+  [Opcode.AVGPOOL_VALID]: executePool("meanValid"),
 };
