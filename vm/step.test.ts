@@ -8,9 +8,14 @@ import { OPCODES, Opcode } from "./opcodes.js";
 import { type Instruction, type Program, stepCount, validateProgram } from "./program.js";
 import { INITIAL_STATE, type State } from "./state.js";
 import { step } from "./step.js";
+import { type Window, encodeWindow } from "./window.js";
 
 const DEPTH = 7; // 2^7 leaves: model region [0, 512), data region [512, 1024)
 const BASE = dataBase(DEPTH);
+/** Two 4×4 channels pooled 2×2 with stride 2 (vm/window.ts). */
+const WINDOW: Window = {
+  channels: 2, height: 4, width: 4, outHeight: 2, outWidth: 2, kernelH: 2, kernelW: 2, strideH: 2, strideW: 2, padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1,
+};
 
 /** Runs one instruction from a fresh state to the step where pc moves on; returns the states it passed through. */
 function runInstruction(instruction: Instruction, memory: FlatMemory): State[] {
@@ -79,6 +84,11 @@ describe("the opcode table", () => {
     SILU: insn("SILU", BASE, BASE, 64, 16, 16),
     ADD: insn("ADD", BASE, BASE + 32, BASE + 64, 20, 16, 16, 16),
     LAYERNORM: insn("LAYERNORM", BASE, BASE + 32, 19, 0, 16, 16, 42950),
+    IM2COL: insn("IM2COL", BASE + 3, BASE + 64, ...encodeWindow({ ...WINDOW, kernelH: 3, kernelW: 3, padTop: 1, padLeft: 0 })),
+    MATMUL: insn("MATMUL", BASE, 0, BASE + 200, 40, 2, 3, 20),
+    MAXPOOL: insn("MAXPOOL", BASE, BASE + 64, ...encodeWindow(WINDOW)),
+    AVGPOOL: insn("AVGPOOL", BASE + 5, BASE + 64, ...encodeWindow({ ...WINDOW, padTop: 1, padLeft: 1, outHeight: 3, outWidth: 3 })),
+    AVGPOOL_VALID: insn("AVGPOOL_VALID", BASE, BASE + 64, ...encodeWindow({ ...WINDOW, dilationH: 2, dilationW: 2, outHeight: 1, outWidth: 1 })),
   };
   it.each(OPCODES.filter((o) => o.code !== Opcode.HALT).map((o) => [o.name, o] as const))(
     "%s runs for exactly the steps its table entry declares",
