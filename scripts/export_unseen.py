@@ -20,6 +20,16 @@ draws everything from its own generator, so --count only adds or removes models 
 
     /usr/bin/python3 scripts/export_unseen.py /tmp/unseen [--count 60] [--seed 1]
 
+With --cnn (issue 13) it makes small convolutional networks instead (default 40, named unseen-cnn-SEED-III-T):
+LeNet variants of 1-3 conv blocks (standard, or depthwise + pointwise; kernel 1/3/5, stride 1/2, padding 0/1/2,
+dilation 1/2, optional BatchNorm2d before the activation (folded into the Conv by torch) or after it (kept as a
+BatchNormalization node), max/average/no pooling with ceil_mode and count_include_pad variants), global
+average pooling (AdaptiveAvgPool2d or x.mean) or a flatten (nn.Flatten, torch.flatten or x.view), 1-2 Linear
+layers, inputs [C 1..3, H and W 8..16], some exported with a fixed batch of 1; same output files ("input_shape" is
+[C, H, W], inputs flattened row-major):
+
+    /usr/bin/python3 scripts/export_unseen.py /tmp/unseen-cnn --cnn [--count 40] [--seed 1]
+
 mlvm never runs Python: the output is test data. It is not committed (the bar is about models not seen).
 """
 
@@ -354,22 +364,301 @@ def summary(entries):
         print(f"{key}: " + ", ".join(f"{k} {v}" for k, v in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))))
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# --cnn (issue 13): small convolutional classifiers nobody looked at. LeNet-like stacks of 1-3 conv blocks (a
+# standard conv, or a depthwise conv + pointwise 1x1 conv), each with a random kernel 1/3/5, stride 1/2, padding
+# 0/1/2, dilation 1/2, an optional BatchNorm2d (before or after the activation), one activation per model, and
+# max, average or no pooling; then global average pooling (AdaptiveAvgPool2d or x.mean) or a flatten (nn.Flatten,
+# torch.flatten or x.view), and 1-2 Linear layers. Inputs [C in 1..3, H and W in 8..16], N(0,1) or pixels in
+# [0,1]. Every drawn layer leaves an output of at least 1x1 (checked by formula and by a forward pass).
+
+CNN_ACTIVATIONS = {
+    "relu": (6, lambda c, r: nn.ReLU()),
+    "leaky_relu": (2, lambda c, r: nn.LeakyReLU(r.choice([0.01, 0.1, 0.2]))),
+    "elu": (1, lambda c, r: nn.ELU()),
+    "silu": (1, lambda c, r: nn.SiLU()),
+    "gelu": (1, lambda c, r: nn.GELU()),
+    "relu6": (1, lambda c, r: nn.ReLU6()),
+}
+MAX_FLATTEN = 1024  # a flatten wider than this becomes global average pooling (keeps every file small)
+
+
+def conv_out(size, k, s, p, d):
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+def pool_out(size, k, s, p, ceil):
+    """torch's pooling output size: with ceil_mode the last window must still start inside the (left-padded) input."""
+    span = size + 2 * p - k
+    out = (-(-span // s) if ceil else span // s) + 1
+    if ceil and (out - 1) * s >= size + p:
+        out -= 1
+    return out
+
+
+def draw_conv(r, channels, hw):
+    """One conv block's choices, redrawn until its output is at least 1x1 (None if the image is too small)."""
+    for _ in range(50):
+        k = r.choice([1, 3, 3, 5])
+        d = r.choice([1, 1, 1, 2]) if k > 1 else 1
+        reach = d * (k - 1) // 2
+        b = {
+            "conv": "depthwise" if channels > 1 and r.random() < 0.25 else "standard",
+            "out": r.choice([2, 4, 6, 8, 12, 16]),
+            "kernel": k,
+            "stride": r.choice([1, 1, 2]),
+            "padding": r.choice([p for p in (0, 1, 2) if p <= reach] or [0]),
+            "dilation": d,
+            "batchnorm": weighted(r, {"none": 7, "before_activation": 2, "after_activation": 1}),
+        }
+        size = [conv_out(x, k, b["stride"], b["padding"], d) for x in hw]
+        if min(size) < 1:
+            continue
+        pool = weighted(r, {"none": 3, "max": 4, "avg": 2})
+        b["pool"] = None
+        if pool != "none":
+            pk = r.choice([2, 2, 3])
+            pp = r.choice([0, 0, 1]) if pk == 3 else 0
+            q = {"kind": pool, "kernel": pk, "stride": r.choice([2, 2, 1]) if pk == 3 else 2, "padding": pp,
+                 "ceil_mode": r.random() < 0.2}
+            if pool == "avg":
+                q["count_include_pad"] = r.random() < 0.7
+            pooled = [pool_out(x, pk, q["stride"], pp, q["ceil_mode"]) for x in size]
+            if min(pooled) < 1:
+                continue
+            b["pool"], size = q, pooled
+        return b, size
+    return None, hw
+
+
+def draw_cnn_features(r):
+    f = {"task": r.choices(["classifier", "regressor"], weights=[4, 1])[0]}
+    f["channels"] = r.randint(1, 3)
+    f["image"] = [r.randint(8, 16), r.randint(8, 16)] if r.random() < 0.3 else [r.randint(8, 16)] * 2
+    f["pixels"] = weighted(r, {"normal": 3, "unit": 1})  # inputs N(0,1), or in [0, 1] like MNIST pixels
+    f["activation"] = weighted(r, {k: v[0] for k, v in CNN_ACTIVATIONS.items()})
+    blocks, channels, hw = [], f["channels"], f["image"]
+    for _ in range(r.randint(1, 3)):
+        block, out = draw_conv(r, channels, hw)
+        if block is None:
+            break
+        blocks.append(block)
+        channels, hw = block["out"], out
+    f["blocks"] = blocks  # never empty: a 1x1 conv fits any image of at least 8x8
+    f["spatial_out"] = hw
+    f["end"] = weighted(r, {"flatten": 5, "global_avgpool": 2, "mean": 1})
+    if f["end"] == "flatten" and channels * hw[0] * hw[1] > MAX_FLATTEN:
+        f["end"] = "global_avgpool"
+    f["flatten_op"] = weighted(r, {"nn.Flatten": 4, "torch.flatten": 2, "view": 1}) if f["end"] != "mean" else None
+    f["hidden"] = [r.choice([8, 16, 32, 64])] if r.random() < 0.5 else []
+    if f["task"] == "classifier":
+        f["n_out"] = r.randint(2, 10)
+        f["head"] = weighted(r, {"logits": 6, "softmax": 2, "log_softmax": 1})
+    else:
+        f["n_out"] = r.choice([1, 2])
+        f["head"] = "values"
+    f["opset"] = r.randint(11, 17)
+    f["static_batch"] = r.random() < 0.15
+    f["trained"] = r.random() < 0.75
+    return f
+
+
+class GeneratedCNN(nn.Module):
+    def __init__(self, f, r):
+        super().__init__()
+        self.f = f
+        act = CNN_ACTIVATIONS[f["activation"]][1]
+        layers, c = [], f["channels"]
+        for b in f["blocks"]:
+            conv = dict(kernel_size=b["kernel"], stride=b["stride"], padding=b["padding"], dilation=b["dilation"])
+            if b["conv"] == "depthwise":
+                layers += [nn.Conv2d(c, c, groups=c, **conv)]
+                layers += [nn.BatchNorm2d(c)] if b["batchnorm"] == "before_activation" else []
+                layers += [act(c, r)]
+                layers += [nn.BatchNorm2d(c)] if b["batchnorm"] == "after_activation" else []
+                layers += [nn.Conv2d(c, b["out"], 1)]
+            else:
+                layers += [nn.Conv2d(c, b["out"], **conv)]
+            c = b["out"]
+            layers += [nn.BatchNorm2d(c)] if b["batchnorm"] == "before_activation" else []
+            layers.append(act(c, r))
+            layers += [nn.BatchNorm2d(c)] if b["batchnorm"] == "after_activation" else []
+            q = b["pool"]
+            if q and q["kind"] == "max":
+                layers.append(nn.MaxPool2d(q["kernel"], q["stride"], q["padding"], ceil_mode=q["ceil_mode"]))
+            if q and q["kind"] == "avg":
+                layers.append(nn.AvgPool2d(q["kernel"], q["stride"], q["padding"], ceil_mode=q["ceil_mode"],
+                                           count_include_pad=q["count_include_pad"]))
+        self.features = nn.Sequential(*layers)
+        self.gap = nn.AdaptiveAvgPool2d(1) if f["end"] == "global_avgpool" else None
+        self.flatten = nn.Flatten() if f["flatten_op"] == "nn.Flatten" else None
+        width = c if f["end"] != "flatten" else c * f["spatial_out"][0] * f["spatial_out"][1]
+        dense = []
+        for h in f["hidden"]:
+            dense += [nn.Linear(width, h), act(h, r)]
+            width = h
+        dense.append(nn.Linear(width, f["n_out"]))
+        self.classifier = nn.Sequential(*dense)
+
+    def logits(self, x):
+        f = self.f
+        h = self.features(x)
+        if f["end"] == "mean":
+            h = h.mean(dim=(2, 3))
+        else:
+            if self.gap is not None:
+                h = self.gap(h)
+            if f["flatten_op"] == "nn.Flatten":
+                h = self.flatten(h)
+            elif f["flatten_op"] == "torch.flatten":
+                h = torch.flatten(h, 1)
+            else:
+                h = h.view(h.size(0), -1)
+        return self.classifier(h)
+
+    def forward(self, x):
+        z = self.logits(x)
+        if self.f["head"] == "softmax":
+            return torch.softmax(z, dim=1)
+        if self.f["head"] == "log_softmax":
+            return torch.log_softmax(z, dim=1)
+        return z
+
+
+def cnn_inputs(f, n, generator):
+    shape = (n, f["channels"], *f["image"])
+    draw = torch.rand if f["pixels"] == "unit" else torch.randn
+    return draw(*shape, generator=generator)
+
+
+def train_cnn(model, f, generator):
+    """A moment of Adam on a synthetic image task: a random linear teacher on the 4x4-average-pooled image gives
+    the classes (or, for a regressor, sin of it), so the task depends on where in the image things are."""
+    x = cnn_inputs(f, N_TRAIN * 2, generator)
+    coarse = nn.functional.adaptive_avg_pool2d(x, 4).reshape(len(x), -1)
+    coarse = (coarse - coarse.mean(0)) / (coarse.std(0) + 1e-6)
+    teacher = torch.randn(coarse.shape[1], f["n_out"], generator=generator)
+    if f["task"] == "classifier":
+        target, loss_fn = (coarse @ teacher).argmax(1), nn.functional.cross_entropy
+    else:
+        target, loss_fn = torch.sin(coarse @ teacher) * 2.0, nn.functional.mse_loss
+    model.train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    for _ in range(80):
+        optimizer.zero_grad()
+        loss_fn(model.logits(x), target).backward()
+        optimizer.step()
+    model.eval()
+
+
+def randomize_cnn_norms(model):
+    with torch.no_grad():
+        for bn in modules_of(model, nn.BatchNorm2d):
+            bn.running_mean.normal_(0.0, 0.3)
+            bn.running_var.uniform_(0.3, 2.0)
+            bn.weight.uniform_(0.5, 1.5)
+            bn.bias.normal_(0.0, 0.2)
+
+
+def build_cnn(index, seed):
+    r = random.Random(f"mlvm-unseen-cnn:{seed}:{index}")
+    torch.manual_seed(r.getrandbits(31))
+    f = draw_cnn_features(r)
+    model = GeneratedCNN(f, r)
+    generator = torch.Generator().manual_seed(r.getrandbits(31))
+    model.eval()
+    with torch.no_grad():  # the drawn sizes are the real ones (a mismatch would fail the Linear here)
+        out = model.features(torch.zeros(1, f["channels"], *f["image"]))
+        assert list(out.shape[2:]) == f["spatial_out"], (f, out.shape)
+        model.logits(torch.zeros(2, f["channels"], *f["image"]))
+    if f["trained"]:
+        train_cnn(model, f, generator)
+    else:
+        randomize_cnn_norms(model)
+    model.eval()
+    return model, f, generator
+
+
+def export_cnn(outdir, name, model, f, generator):
+    path = os.path.join(outdir, name + ".onnx")
+    dynamic_axes = None if f["static_batch"] else {"input": {0: "batch"}, "output": {0: "batch"}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model, cnn_inputs(f, 1, torch.Generator().manual_seed(0)), path, opset_version=f["opset"],
+                          input_names=["input"], output_names=["output"], dynamic_axes=dynamic_axes,
+                          do_constant_folding=True)
+    inputs = cnn_inputs(f, N_REFERENCE, generator)
+    with torch.no_grad():
+        out = model(inputs)
+        logits = model.logits(inputs)
+    ref = {
+        "model": name + ".onnx",
+        "generated_by": "scripts/export_unseen.py --cnn",
+        "torch_version": torch.__version__,
+        "opset": f["opset"],
+        "outputKind": f["task"],
+        "features": f,
+        "input_shape": list(inputs.shape[1:]),
+        "output_shape": list(out.shape[1:]),
+        "inputs": [floats(x) for x in inputs],  # each image flattened row-major (C, H, W)
+        "logits": [floats(y) for y in logits],
+    }
+    if f["head"] == "softmax":
+        ref["probabilities"] = [floats(y) for y in out]
+    if f["head"] == "log_softmax":
+        ref["log_probabilities"] = [floats(y) for y in out]
+    write_json(os.path.join(outdir, name + ".reference.json"), ref)
+    write_json(os.path.join(outdir, name + ".calibration.json"),
+               {"model": name + ".onnx", "generated_by": "scripts/export_unseen.py --cnn",
+                "inputs": [floats(x) for x in cnn_inputs(f, N_CALIBRATION, generator)]})
+    return {"file": name + ".onnx", "opset": f["opset"], "outputKind": f["task"], "features": f, **onnx_ops(path)}
+
+
+def cnn_summary(entries):
+    counts = collections.defaultdict(collections.Counter)
+    for e in entries:
+        f = e["features"]
+        for key in ("task", "channels", "pixels", "activation", "end", "flatten_op", "head", "opset", "static_batch",
+                    "trained"):
+            counts[key][str(f[key])] += 1
+        counts["conv blocks"][str(len(f["blocks"]))] += 1
+        counts["linear layers"][str(len(f["hidden"]) + 1)] += 1
+        for b in f["blocks"]:
+            for key in ("conv", "kernel", "stride", "padding", "dilation", "batchnorm"):
+                counts[f"block {key}"][str(b[key])] += 1
+            q = b["pool"]
+            pool = "none" if not q else q["kind"] + (" ceil" if q["ceil_mode"] else "") + (
+                " pad" if q["padding"] else "") + (" exclude-pad" if q.get("count_include_pad") is False else "")
+            counts["block pool"][pool] += 1
+        for op in e["ops"]:
+            counts["onnx op (models using it)"][op] += 1
+    for key, counter in counts.items():
+        print(f"{key}: " + ", ".join(f"{k} {v}" for k, v in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("outdir", help="directory to write NAME.onnx, NAME.reference.json, NAME.calibration.json into")
-    parser.add_argument("--count", type=int, default=60, help="number of models (default 60)")
+    parser.add_argument("--cnn", action="store_true", help="small convolutional networks instead of MLPs (issue 13)")
+    parser.add_argument("--count", type=int, help="number of models (default 60, or 40 with --cnn)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the whole set (default 1)")
     args = parser.parse_args()
+    count = args.count if args.count is not None else (40 if args.cnn else 60)
     os.makedirs(args.outdir, exist_ok=True)
     torch.set_num_threads(1)
     entries = []
-    for i in range(args.count):
-        model, f, generator = build(i, args.seed)
-        name = f"unseen-{args.seed}-{i:03d}-{f['task'][0]}"
-        entries.append(export_one(args.outdir, name, model, f, generator))
+    for i in range(count):
+        if args.cnn:
+            model, f, generator = build_cnn(i, args.seed)
+            name = f"unseen-cnn-{args.seed}-{i:03d}-{f['task'][0]}"
+            entries.append(export_cnn(args.outdir, name, model, f, generator))
+        else:
+            model, f, generator = build(i, args.seed)
+            name = f"unseen-{args.seed}-{i:03d}-{f['task'][0]}"
+            entries.append(export_one(args.outdir, name, model, f, generator))
     write_json(os.path.join(args.outdir, "INDEX.json"), entries)
     print(f"wrote {len(entries)} models to {args.outdir}")
-    summary(entries)
+    (cnn_summary if args.cnn else summary)(entries)
 
 
 if __name__ == "__main__":
