@@ -14,10 +14,9 @@
  * Progress is reported line by line through `say`, the dispute as the contracts' events record it (so it reads
  * the same however the daemons batch their moves); the summary carries the figures.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { ethers } from "ethers";
 import { Agent } from "../challenger/agent.js";
 import { type Chain, hardhatKey, openChain } from "../challenger/chain.js";
@@ -31,16 +30,13 @@ import { ModelShelf } from "../challenger/models.js";
 import { proposeClaim } from "../challenger/proposer.js";
 import { findRequest, outputFromLeaves } from "../challenger/requests.js";
 import { sendTx } from "../challenger/revert.js";
-import { compileGraph } from "../compiler/compile.js";
-import { importOnnx } from "../compiler/onnx.js";
 import { loadMnist } from "../datasets/mnist.js";
 import { loadArtifact } from "../evm/artifacts.js";
 import { decodeOutput, encodeInput } from "../interpreter/run.js";
 import { advanceTime, startLocalNode } from "../localchain/local-node.js";
 import { MlvmError } from "../vm/errors.js";
 import { toHex } from "../vm/hash.js";
-
-const FIXTURES = fileURLToPath(new URL("../fixtures/", import.meta.url));
+import { BUNDLED_MODELS, FIXTURES, compileBundled, describeStateSource } from "./models.js";
 
 /** The demo's chain parameters: a window and clocks far longer than the dispute takes. */
 export const DEMO_PARAMS: ProtocolParams = { claimBond: ethers.parseEther("1"), challengeBond: ethers.parseEther("0.5"), window: 600, clock: 300, splitBits: DEFAULT_PARAMS.splitBits };
@@ -50,6 +46,8 @@ const ROLES = { owner: 0, consumer: 1, honest: 2, fraud: 3, challenger: 4 } as c
 type Role = keyof typeof ROLES;
 
 export interface DemoOptions {
+  /** The bundled model (demo/models.ts) the consumer asks: "mnist-mlp" (default) or "lenet5". */
+  model?: string;
   /** The fraudulent claim's first wrong state (default: a random step). */
   lieAtStep?: number;
   /** The MNIST test images the consumer asks about. */
@@ -77,6 +75,8 @@ export interface DisputeMove {
   next?: [number, number];
   /** The proof: the step proved, and whether the defender's state survived it. */
   step?: number;
+  /** The proof: the instruction whose step leads to that state (demo/models.ts describeStateSource), and its layer. */
+  instruction?: string;
   defenderWon?: boolean;
   /** Who sent the transaction (a demo role, or the address). */
   by: string;
@@ -95,8 +95,12 @@ export interface DemoSettlement {
 
 export interface DemoSummary {
   chainId: number;
+  /** The bundled model's name, and its commitment-derived id on the chain. */
+  model: string;
   modelId: string;
   lieAtStep: number;
+  /** The instruction (and layer) whose step made the first wrong state. */
+  lieInstruction: string;
   /** m: each round reveals 2^m nodes. */
   splitBits: number;
   /** From the fraudulent claim's receipt to the claim being void, in milliseconds. */
@@ -114,6 +118,9 @@ export interface DemoSummary {
   results: { requestId: string; digit: number; label: number; delivered: number }[];
   totalWallMs: number;
 }
+
+/** A model name that is not one of the bundled models. */
+export class DemoModelError extends MlvmError {}
 
 /** A demo step did not reach its goal in time. */
 export class DemoStalledError extends MlvmError {}
@@ -158,6 +165,7 @@ class DisputeWatch {
     private readonly shape: { traceDepth: number; steps: number; splitBits: number; rounds: number },
     roles: Record<string, string>,
     private readonly say: (line: string) => void,
+    private readonly describe: (step: number) => string,
   ) {
     this.cursor = claim.fromBlock;
     this.node = claim.traceRoot.toLowerCase();
@@ -209,8 +217,9 @@ class DisputeWatch {
       const revealText = reveal && reveal.round === before.round ? `${reveal.by} reveals the ${reveal.nodes} nodes ${levels} levels down, ${fmtGas(reveal.gas)} gas` : "its nodes were revealed already";
       this.say(`round ${before.round}/${this.shape.rounds}  ${range(before.steps)}: ${revealText}; the challenger disputes #${pick + 1} of ${2 ** levels}, ${fmtGas(m.gas)} gas → ${range(m.next!)}`);
     } else if (e.name === "Proved" && ours(e.args.gameId)) {
-      const m = await this.record(log, { move: "prove", step: Number(e.args.step), defenderWon: e.args.defenderWon as boolean });
-      this.say(`one-step proof of step ${m.step} on-chain by ${m.by}: ${m.defenderWon ? "the claim's state holds (the challenger loses)" : "the VM's step gives another state than the claim's"}, ${fmtGas(m.gas)} gas`);
+      const step = Number(e.args.step);
+      const m = await this.record(log, { move: "prove", step, instruction: this.describe(step), defenderWon: e.args.defenderWon as boolean });
+      this.say(`one-step proof of step ${m.step} (${m.instruction}) on-chain by ${m.by}: ${m.defenderWon ? "the claim's state holds (the challenger loses)" : "the VM's step gives another state than the claim's"}, ${fmtGas(m.gas)} gas`);
     } else if (e.name === "TimedOut" && ours(e.args.gameId)) {
       const m = await this.record(log, { move: "timeout", defenderWon: e.args.defenderWon as boolean });
       this.say(`game ${this.gameId} ended by timeout (sent by ${m.by}): ${m.defenderWon ? "the challenger" : "the defender"} ran out of clock`);
@@ -243,7 +252,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
   const say = options.say ?? (() => {});
   const began = performance.now();
   const dir = mkdtempSync(join(tmpdir(), "mlvm-demo-"));
-  say("mlvm demo: an MNIST inference disputed on a local Hardhat chain (Hardhat accounts: #1 consumer, #2 honest proposer, #3 fraudulent proposer, #4 challenger)");
+  const bundled = BUNDLED_MODELS[options.model ?? "mnist-mlp"];
+  if (!bundled) throw new DemoModelError(`no bundled model "${options.model}" (there are ${Object.keys(BUNDLED_MODELS).join(", ")})`);
+  say(`mlvm demo: an MNIST inference of ${bundled.name} disputed on a local Hardhat chain (Hardhat accounts: #1 consumer, #2 honest proposer, #3 fraudulent proposer, #4 challenger)`);
   const node = await startLocalNode({ signal: options.signal });
   const agents: Agent[] = [];
   const running: Promise<void>[] = [];
@@ -257,11 +268,11 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     say(`local chain ${d.chainId} at ${node.rpc}: contracts deployed (claim bond ${ethers.formatEther(DEMO_PARAMS.claimBond)} ETH, challenge bond ${ethers.formatEther(DEMO_PARAMS.challengeBond)} ETH, window ${DEMO_PARAMS.window} s, clock ${DEMO_PARAMS.clock} s)`);
 
     // The bundled model, registered by its owner.
-    const model = compileGraph(importOnnx(readFileSync(join(FIXTURES, "models/mnist-mlp.onnx")), "mnist-mlp"));
+    const model = compileBundled(bundled);
     const shelf = new ModelShelf();
-    const shelved = shelf.add(model, "fixtures/models/mnist-mlp.onnx");
-    const registered = await sendTx(chains.owner.registry, "register", [modelFields(model), "bundled:fixtures/models/mnist-mlp.onnx"]);
-    say(`model mnist-mlp registered as ${shelved.id} (${model.meta.parameters.toLocaleString("en-US")} parameters, ${model.meta.steps} steps): ${fmtGas(registered.gasUsed)} gas`);
+    const shelved = shelf.add(model, bundled.file);
+    const registered = await sendTx(chains.owner.registry, "register", [modelFields(model), `bundled:${bundled.file}`]);
+    say(`model ${bundled.name} (${bundled.description}) registered as ${shelved.id} (${model.meta.parameters.toLocaleString("en-US")} parameters, ${model.program.instructions.length} instructions, ${model.meta.steps.toLocaleString("en-US")} steps): ${fmtGas(registered.gasUsed)} gas`);
 
     // The consumer asks about two digits.
     const mnist = loadMnist(join(FIXTURES, "mnist"));
@@ -303,7 +314,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     const lieAtStep = options.lieAtStep ?? 1 + Math.floor(Math.random() * model.meta.steps);
     const disputeStart = performance.now();
     const fraud = await proposeClaim(chains.fraud, shelved, r2, books.fraud, { step: lieAtStep });
-    say(`fraudulent proposer ${chains.fraud.address} claims request ${r2.requestId} with every state wrong from step ${lieAtStep} on (its output says digit ${predicted(fraud.view)}): claim ${fraud.claimId}, ${fmtGas(fraud.gasUsed)} gas`);
+    const lieInstruction = describeStateSource(model, lieAtStep);
+    say(`fraudulent proposer ${chains.fraud.address} claims request ${r2.requestId} with every state wrong from step ${lieAtStep} on (the first one made by ${lieInstruction}; its output says digit ${predicted(fraud.view)}): claim ${fraud.claimId}, ${fmtGas(fraud.gasUsed)} gas`);
 
     const traceDepth = fraud.view.tree.depth;
     const rounds = roundsOf(traceDepth, DEMO_PARAMS.splitBits);
@@ -315,6 +327,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
       { traceDepth, steps: model.meta.steps, splitBits: DEMO_PARAMS.splitBits, rounds },
       roleNames,
       say,
+      (step) => describeStateSource(model, step),
     );
     const oracle = chains.owner.oracle;
     const VOID = 2n;
@@ -367,8 +380,10 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoSummary> {
     const burned = ((await oracle.burned()) as bigint).toString();
     return {
       chainId: d.chainId,
+      model: bundled.name,
       modelId: shelved.id,
       lieAtStep,
+      lieInstruction,
       splitBits: DEMO_PARAMS.splitBits,
       disputeWallMs,
       rounds: moves.filter((m) => m.move === "choose").length,

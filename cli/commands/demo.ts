@@ -3,6 +3,7 @@
  * SIGTERM stop the chain it started before the command ends (one line, exit 1), so no chain outlives the demo.
  */
 import { jsonLogger } from "../../challenger/log.js";
+import { BUNDLED_MODELS, bundledModel } from "../../demo/models.js";
 import { type DemoSummary, runDemo } from "../../demo/scenario.js";
 import { MlvmError } from "../../vm/errors.js";
 import { type Command, UsageError } from "../command.js";
@@ -14,21 +15,25 @@ export class DemoInterruptedError extends MlvmError {}
 export const demoCommand: Command = {
   name: "demo",
   summary: "a whole bisection dispute over an MNIST inference on a local chain, in one command",
-  usage: "mlvm demo [--lie-at-step K] [--digits A,B] [--json] [--log]",
+  usage: "mlvm demo [--model mnist-mlp|lenet5] [--lie-at-step K] [--digits A,B] [--json] [--log]",
   options: {
+    model: { type: "string", valueName: "NAME", description: `the bundled model to dispute: ${Object.keys(BUNDLED_MODELS).join(" or ")} (default mnist-mlp)` },
     "lie-at-step": { type: "string", valueName: "K", description: "the fraudulent claim's first wrong state (default: a random step)" },
     digits: { type: "string", valueName: "A,B", description: "the two MNIST test images the consumer asks about (default 0,1)" },
     json: { type: "boolean", description: "print only a JSON summary: dispute wall time, rounds, gas per move, balances, results" },
     log: { type: "boolean", description: "also print every agent's structured log lines (on stderr)" },
   },
   details: [
-    "Starts a Hardhat node on a free port, deploys the contracts, registers the bundled MNIST model; a consumer",
+    "Starts a Hardhat node on a free port, deploys the contracts, registers a bundled MNIST model (the MLP, or",
+    "LeNet-5 with --model lenet5); a consumer",
     "contract asks for two digits; an honest proposer claims one, a fraudulent proposer claims the other with a",
     "wrong state from step K on; the challenger daemon catches the fraud and wins the bisection game against the",
     "fraudulent proposer's daemon, round by round; the honest proposer claims the reopened request, the window",
     "passes (time travel), both claims are finalized and the consumer receives both digits. Stops the chain at the end.",
   ].join("\n"),
   async run(_positionals, values, io) {
+    const model = values.model === undefined ? undefined : String(values.model);
+    if (model !== undefined && !bundledModel(model)) throw new UsageError(`--model must be one of ${Object.keys(BUNDLED_MODELS).join(", ")}, got "${model}"`);
     const lieAtStep = wholeNumberOption(values, "lie-at-step", "a step number");
     let digits: [number, number] | undefined;
     if (values.digits !== undefined) {
@@ -47,6 +52,7 @@ export const demoCommand: Command = {
     let summary: DemoSummary;
     try {
       summary = await runDemo({
+        model,
         lieAtStep,
         digits,
         say: values.json ? undefined : io.out,

@@ -7,9 +7,9 @@ import { sendTx } from "../../challenger/revert.js";
 import { encodeInput } from "../../interpreter/run.js";
 import { InputError } from "../../vm/errors.js";
 import { type Command, UsageError } from "../command.js";
-import { onePositional, readJsonFile, requiredString } from "../args.js";
+import { onePositional, requiredString } from "../args.js";
 import { CHAIN_OPTIONS, toJson, withChain } from "../chain-options.js";
-import { parseBatch } from "./run.js";
+import { readInputs } from "../inputs.js";
 
 export const requestCommand: Command = {
   name: "request",
@@ -28,7 +28,7 @@ export const requestCommand: Command = {
   async run(positionals, values, io) {
     const model = loadModel(onePositional(positionals, "MODEL"));
     const inputPath = requiredString(values, "input");
-    const batch = parseBatch(readJsonFile(inputPath, "input file"), inputPath);
+    const batch = readInputs(inputPath, "--input", model.meta.inputSize, model.meta.inputShape);
     if (batch.length !== 1) throw new InputError(`input file ${inputPath} holds ${batch.length} inputs: a request takes one`);
     const leaves = inputLeaves(encodeInput(model.program, batch[0]));
     let callback = ethers.ZeroAddress;

@@ -4,14 +4,16 @@ import { decodeOutput, encodeInput } from "../../interpreter/run.js";
 import { ENGINE_OPTION, engine } from "../engine.js";
 import { saturationWarning } from "../saturation.js";
 import type { Command } from "../command.js";
-import { onePositional, readJsonFile, requiredString } from "../args.js";
+import { onePositional, parseRange, requiredString } from "../args.js";
+import { readInputs } from "../inputs.js";
 
 export const runCommand: Command = {
   name: "run",
   summary: "run a model on one input or a batch of inputs",
-  usage: "mlvm run MODEL.onnx|MODEL.json|MODEL.mlvm --input FILE [--json]",
+  usage: "mlvm run MODEL.onnx|MODEL.json|MODEL.mlvm --input FILE [--range START:END] [--json]",
   options: {
-    input: { type: "string", short: "i", valueName: "FILE", description: "a JSON array of numbers (one input) or of arrays (a batch); - reads stdin" },
+    input: { type: "string", short: "i", valueName: "FILE", description: "JSON: one input (flat, or an image [C][H][W]) or a list of them; or an IDX file of images (MNIST's format); - reads stdin" },
+    range: { type: "string", valueName: "START:END", description: "run only inputs [START, END) of the file (an IDX file of 10,000 images, say)" },
     json: { type: "boolean", description: 'print {"outputs": [[…]], "predictions": […]}' },
     engine: ENGINE_OPTION,
   },
@@ -20,7 +22,8 @@ export const runCommand: Command = {
   run(positionals, values, io) {
     const model = loadModel(onePositional(positionals, "MODEL"));
     const inputPath = requiredString(values, "input");
-    const batch = parseBatch(readJsonFile(inputPath, "input file"), inputPath);
+    const range = values.range === undefined ? undefined : parseRange(String(values.range), Number.MAX_SAFE_INTEGER);
+    const batch = readInputs(inputPath, "--input", model.meta.inputSize, model.meta.inputShape, range);
     const execute = engine(model, values.engine);
     const results = batch.map((vector, k) => {
       try {
@@ -43,11 +46,3 @@ export const runCommand: Command = {
     });
   },
 };
-
-/** A JSON array of numbers is one input; an array of such arrays is a batch. */
-export function parseBatch(json: unknown, path: string): number[][] {
-  if (!Array.isArray(json) || json.length === 0) throw new InputError(`input file ${path} must hold a non-empty JSON array`);
-  if (json.every((v) => typeof v === "number")) return [json as number[]];
-  if (json.every((v) => Array.isArray(v))) return json as number[][];
-  throw new InputError(`input file ${path} must hold an array of numbers or an array of arrays of numbers`);
-}

@@ -6,8 +6,8 @@ import { witnessToJson } from "../../vm/witness.js";
 import { decodeOutput, encodeInput } from "../../interpreter/run.js";
 import { WasmMachine } from "../../interpreter/wasm/machine.js";
 import { type Command, UsageError } from "../command.js";
-import { onePositional, readJsonFile, requiredString } from "../args.js";
-import { parseBatch } from "./run.js";
+import { onePositional, requiredString } from "../args.js";
+import { readInputs } from "../inputs.js";
 
 export const traceCommand: Command = {
   name: "trace",
@@ -23,7 +23,7 @@ export const traceCommand: Command = {
   run(positionals, values, io) {
     const model = loadModel(onePositional(positionals, "MODEL"));
     const inputPath = requiredString(values, "input");
-    const batch = parseBatch(readJsonFile(inputPath, "input file"), inputPath);
+    const batch = readInputs(inputPath, "--input", model.meta.inputSize, model.meta.inputShape);
     if (batch.length !== 1) throw new InputError(`mlvm trace takes one input; ${inputPath} holds ${batch.length}`);
     const began = performance.now();
     const trace = new WasmMachine(model).trace(encodeInput(model.program, batch[0]));
