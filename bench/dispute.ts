@@ -32,7 +32,7 @@ export async function benchDeployment(model: CompiledModel, splitBits: number) {
   const provider = new ethers.BrowserProvider(hre.network.provider as unknown as ethers.Eip1193Provider, undefined, { cacheTimeout: -1 });
   const [owner, claimant, challenger] = await Promise.all([0, 1, 2].map((k) => provider.getSigner(k)));
   const c = await deployContracts(owner, { claimBond: ethers.parseEther("1"), challengeBond: ethers.parseEther("0.5"), window: 3600, clock: 1800, splitBits });
-  const register = Number((await (await c.registry.register(modelFields(model), "file://fixtures/models/mnist-mlp.onnx")).wait()).gasUsed);
+  const register = Number((await (await c.registry.register(modelFields(model), `bundled:${model.meta.name}`)).wait()).gasUsed);
   return { c, claimant, challenger, register };
 }
 
@@ -82,11 +82,14 @@ export interface DisputeGas {
   dispute: number;
 }
 
-/** One dispute over a wrong output at the default split, on a fresh deployment (its first settlement included). */
-export async function benchDispute(model: CompiledModel, input: Int32Array): Promise<DisputeGas> {
+/**
+ * One dispute at the default split, on a fresh deployment (its first settlement included), over a claim wrong from
+ * `lieAtStep` on (default: only the last state, a wrong output).
+ */
+export async function benchDispute(model: CompiledModel, input: Int32Array, lieAtStep?: number): Promise<DisputeGas> {
   const d = await benchDeployment(model, DEFAULT_PARAMS.splitBits);
   const trace = new WasmMachine(model).trace(input);
-  const { request, gas } = await disputeOnce(d, model, input, { tree: honestClaim(trace).tree, trace }, trace.steps);
+  const { request, gas } = await disputeOnce(d, model, input, { tree: honestClaim(trace).tree, trace }, lieAtStep ?? trace.steps);
   const moves = [...gas.reveals, ...gas.chooses];
   return {
     splitBits: DEFAULT_PARAMS.splitBits,

@@ -9,6 +9,9 @@
  *   onnxruntime  onnxruntime-node's session.run on the same MNIST file (one intra-op thread), and mlvm's WASM,
  *                TypeScript and traced runs over it (bench/onnxruntime.ts; JSON field onnxruntime: version,
  *                intraOpNumThreads, sessionRunUs, wasmOverOrt, referenceOverOrt, tracedOverOrt)
+ *   lenet5       the second bundled model, LeNet-5, as the MLP above: plain and traced runs, onnxruntime-node on
+ *                the same file and the ratios, trace depth, and a dispute's gas with the lie inside a convolution
+ *                (bench/lenet.ts; JSON field lenet5)
  *   merkle       the trace tree built by merkletreejs and by vm/merkle.ts
  *   gas          the one-step verifier's gas per step kind, and a whole inference in the EVM
  *   dispute      a whole MNIST dispute on the Hardhat network at the default split m: claim, challenge, every
@@ -67,6 +70,7 @@ import { type FloodBench, benchFlood } from "./flood.js";
 import { benchGas } from "./gas.js";
 import { benchInference, benchTrace } from "./inference.js";
 import { benchKeccak } from "./keccak.js";
+import { benchLenet } from "./lenet.js";
 import { benchOnnxRuntime } from "./onnxruntime.js";
 import { benchMerkle } from "./merkle.js";
 import { benchSplitSweep } from "./split-sweep.js";
@@ -116,6 +120,8 @@ export async function main(argv: string[]): Promise<void> {
   log(`  mlvm WASM kernel, plain run         ${formatUs(inference.wasmUs).padStart(10)}   ${onnxruntime.wasmOverOrt.toFixed(2)}× onnxruntime`);
   log(`  mlvm TypeScript interpreter         ${formatUs(inference.referenceInterpreterUs).padStart(10)}   ${onnxruntime.referenceOverOrt.toFixed(1)}× onnxruntime`);
   log(`  mlvm traced run (WASM, trace root)  ${formatUs(trace.tracedRunMs * 1000).padStart(10)}   ${onnxruntime.tracedOverOrt.toFixed(1)}× onnxruntime`);
+
+  const lenet5 = await benchLenet(log);
 
   const traced = new WasmMachine(model).trace(inputs[0]);
   const merkle = benchMerkle(Array.from({ length: traced.steps + 1 }, (_, k) => traced.stateHash(k)));
@@ -194,6 +200,6 @@ export async function main(argv: string[]): Promise<void> {
   }
 
   if (json) {
-    console.log(JSON.stringify({ node: process.version, model: "mnist-mlp 784-128-64-10", parameters: model.meta.parameters, steps: model.meta.steps, keccak, mnistInference: inference, trace, onnxruntime, merkle, gas, dispute, split, disputeWall: wall, state, catchUp, flood, scale: scale ?? null }, bigintsAsStrings, 2));
+    console.log(JSON.stringify({ node: process.version, model: "mnist-mlp 784-128-64-10", parameters: model.meta.parameters, steps: model.meta.steps, keccak, mnistInference: inference, trace, onnxruntime, lenet5, merkle, gas, dispute, split, disputeWall: wall, state, catchUp, flood, scale: scale ?? null }, bigintsAsStrings, 2));
   }
 }

@@ -4,6 +4,7 @@ import { fileURLToPath } from "node:url";
 import { type CompiledModel, compileGraph } from "../../compiler/compile.js";
 import { importOnnx } from "../../compiler/onnx.js";
 import { loadMnist } from "../../datasets/mnist.js";
+import { BUNDLED_MODELS, compileBundled } from "../../demo/models.js";
 import { encodeInput } from "../../interpreter/run.js";
 
 export const fixturePath = (path: string) => fileURLToPath(new URL(`../../fixtures/${path}`, import.meta.url));
@@ -14,11 +15,18 @@ export function mnist(): CompiledModel {
   return mnistModel;
 }
 
+let lenet5Model: CompiledModel | undefined;
+/** The second bundled model, LeNet-5 (demo/models.ts). */
+export function lenet5(): CompiledModel {
+  lenet5Model ??= compileBundled(BUNDLED_MODELS.lenet5);
+  return lenet5Model;
+}
+
 let digits: ReturnType<typeof loadMnist> | undefined;
-/** MNIST test digit k as the model's Q16.16 input. */
-export function mnistInput(k: number): Int32Array {
+/** MNIST test digit k as the model's (default: the MLP's) Q15.16 input. */
+export function mnistInput(k: number, model: CompiledModel = mnist()): Int32Array {
   digits ??= loadMnist(fixturePath("mnist"));
-  return encodeInput(mnist().program, digits.image(k));
+  return encodeInput(model.program, digits.image(k));
 }
 
 export { randomGraph, randomInput } from "../../datasets/synthetic.js";
