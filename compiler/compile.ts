@@ -9,7 +9,7 @@ import { type ModelCommitment, commitModel } from "../vm/commitment.js";
 import { toHex } from "../vm/hash.js";
 import type { Program } from "../vm/program.js";
 import { emit } from "./emit.js";
-import { type Layer, type ModelGraph, describeLayer } from "./graph.js";
+import { type ImageShape, type Layer, type ModelGraph, describeLayer } from "./graph.js";
 import { formatName } from "../vm/fixed.js";
 import { importJson } from "./json.js";
 import { importOnnx } from "./onnx.js";
@@ -19,17 +19,25 @@ import { decodeModelFile } from "./modelfile.js";
 export interface ModelMeta {
   name: string;
   inputSize: number;
+  /** The input's image shape [C, H, W] when the model reads images (inputs may then be given as [C][H][W] arrays). */
+  inputShape?: ImageShape;
   outputSize: number;
   softmaxFolded: boolean;
   /** The folded head (Softmax or LogSoftmax), for a float reference that compares values. */
   foldedHead?: "softmax" | "log_softmax";
   /** Weights and biases. */
   parameters: number;
-  /** One line per layer of the compiled (folded) graph, e.g. "dense 784→128 Q15.16", "relu 128 Q15.16". */
+  /**
+   * One line per layer of the compiled (folded) graph, e.g. "dense 784→128 Q15.16", "relu 128 Q15.16",
+   * "conv 5×5 1×28×28→6×28×28 pad 2,2,2,2 Q13.18", "maxpool 2×2 6×28×28→14×14 Q13.18".
+   */
   layers: string[];
   /** Where each layer came from in the source model (`Gemm "/fc1/Gemm"`), when the importer knows. */
   sources: (string | null)[];
-  /** For each instruction, the index in `layers` of the layer it computes, or -1 (ARGMAX, HALT). */
+  /**
+   * For each instruction, the index in `layers` of the layer it computes, or -1 (ARGMAX, HALT): a convolution's
+   * IM2COL and MATMUL instructions (one pair per group) all name the convolution.
+   */
   instructionLayers: number[];
   /** Whether the formats came from the user's calibration inputs (else from seeded standard-normal inputs). */
   calibrated: boolean;
@@ -60,6 +68,7 @@ export function compileGraph(source: ModelGraph, options: CompileOptions = {}): 
   const meta: ModelMeta = {
     name: graph.name,
     inputSize: graph.inputSize,
+    ...(graph.inputShape ? { inputShape: { ...graph.inputShape } } : {}),
     outputSize: graph.outputSize,
     softmaxFolded: graph.softmaxFolded,
     ...(graph.foldedHead ? { foldedHead: graph.foldedHead } : {}),
@@ -75,7 +84,7 @@ export function compileGraph(source: ModelGraph, options: CompileOptions = {}): 
 }
 
 function parameterCount(layer: Layer): number {
-  if (layer.kind === "dense") return layer.weights.length + layer.bias.length;
+  if (layer.kind === "dense" || layer.kind === "conv") return layer.weights.length + layer.bias.length;
   if (layer.kind === "layernorm") return 2 * layer.size;
   return 0;
 }

@@ -4,21 +4,34 @@
  * The graph is first folded (compiler/fold.ts: no affine layers left), then every tensor gets a format
  * (compiler/formats.ts). Layout (word addresses; see vm/memory.ts for the two regions):
  *   model region, from 0:      for each dense layer, W with rows padded to whole chunks (stride ⌈in/K⌉·K),
- *                              chunk-aligned, then its bias, leaf-aligned
- *   data region, from dataBase: the input, then buffers, each chunk-aligned and padded to whole chunks so it can
- *                              feed a dense layer's chunk reads. A dense layer always writes a new buffer; an
- *                              elementwise layer writes over its operand when nothing later reads that operand
- *                              (in place), else a new buffer.
+ *                              chunk-aligned, then its bias, leaf-aligned; for each convolution, per group g:
+ *                              its OC/G weight rows (K = C/G·KH·KW words in ONNX's (c, kh, kw) order, padded to
+ *                              whole chunks), chunk-aligned, then its OC/G biases right after (MATMUL's layout)
+ *   data region, from dataBase: the input, the patch buffer when there is a convolution (scratch: ⌈K/32⌉·32 words
+ *                              per output position, sized for the largest convolution, rewritten by each), then
+ *                              buffers, each chunk-aligned and padded to whole chunks so it can feed a dense
+ *                              layer's chunk reads. A dense layer, a convolution and a pooling always write a new
+ *                              buffer; an elementwise layer writes over its operand when nothing later reads that
+ *                              operand (in place), else a new buffer. An image is stored channel-major (CHW,
+ *                              vm/window.ts), so a Flatten is nothing: the next dense layer reads the same words.
+ * A convolution of G groups is G pairs IM2COL (group g's C/G input channels, from src + g·C/G·H·W, into the patch
+ * buffer) then MATMUL (into out + g·OC/G·OH·OW); a pooling is one MAXPOOL, AVGPOOL or AVGPOOL_VALID over all its
+ * channels (compiler/emit-window.ts: their windows, and what the VM cannot do).
  * A model with more than one output ends with ARGMAX, whose index lands in the word after the outputs; the
  * output region is then [outputs…, prediction] and the header's ARGMAX_OUTPUT flag is set.
  */
-import { FRAC_BITS, MAX_FRAC, quantize } from "../vm/fixed.js";
+import { FRAC_BITS, quantize } from "../vm/fixed.js";
 import { CHUNK_WORDS, LEAF_WORDS, MAX_MEMORY_DEPTH, alignUp, dataBase } from "../vm/memory.js";
 import { Opcode } from "../vm/opcodes.js";
 import { FLAG_ARGMAX_OUTPUT, type Instruction, type Program, validateProgram } from "../vm/program.js";
 import { foldGraph } from "./fold.js";
-import { type Formats, chooseFormats, denseFormat, formatOf } from "./formats.js";
-import { type ActivationKind, type ActivationLayer, INPUT, type ModelGraph, ModelFormatError, UnsupportedOpError, describeLayer, inputOf, layerSize, validateGraph } from "./graph.js";
+import { encodeWindow, outputPixels, patchWords } from "../vm/window.js";
+import { convWindow, poolWindow } from "./emit-window.js";
+import { type Formats, chooseFormats, formatOf, linearFormat } from "./formats.js";
+import {
+  type ActivationKind, type ActivationLayer, INPUT, type ModelGraph, ModelFormatError, type PoolLayer, UnsupportedOpError, describeLayer, inputOf,
+  layerSize, validateGraph,
+} from "./graph.js";
 
 /** A weight or bias outside the range its layer's format can hold. */
 export class WeightRangeError extends ModelFormatError {}
@@ -37,6 +50,12 @@ const UNARY_OPCODE: Record<ActivationKind, number> = {
   gelu: Opcode.GELU,
   gelu_tanh: Opcode.GELU_TANH,
   silu: Opcode.SILU,
+};
+
+const POOL_OPCODE: Record<PoolLayer["mode"], number> = {
+  max: Opcode.MAXPOOL,
+  avg: Opcode.AVGPOOL,
+  avg_valid: Opcode.AVGPOOL_VALID,
 };
 
 export interface EmitOptions {
@@ -88,9 +107,19 @@ export function emit(source: ModelGraph, options: EmitOptions = {}): Emitted {
   const buffers = new Map<number, Buffer>([[INPUT, { addr: 0, capacity: alignUp(graph.inputSize, CHUNK_WORDS) }]]);
   const relative: Instruction[] = [];
   const instructionLayers: number[] = [];
+  const where = (index: number) => `layer ${index} (${layers[index].source ?? describeLayer(layers[index])})`;
+
+  // The patch buffer every convolution's IM2COL fills and its MATMUL reads: rows of ⌈K/32⌉·32 words, one per pixel.
+  let patchWordsNeeded = 0;
+  layers.forEach((layer, index) => {
+    if (layer.kind !== "conv") return;
+    const w = convWindow(layer, where(index));
+    patchWordsNeeded = Math.max(patchWordsNeeded, outputPixels(w) * alignUp(patchWords(w), CHUNK_WORDS));
+  });
+  const patches = patchWordsNeeded > 0 ? newBuffer(patchWordsNeeded) : null;
 
   layers.forEach((layer, index) => {
-    const at = `layer ${index} (${layer.source ?? describeLayer(layer)})`;
+    const at = where(index);
     const from = inputOf(graph, index);
     const src = buffers.get(from)!;
     const fin = formatOf(formats, from);
@@ -103,15 +132,9 @@ export function emit(source: ModelGraph, options: EmitOptions = {}): Emitted {
     let out: Buffer;
     switch (layer.kind) {
       case "dense": {
-        const maxW = maxAbs(layer.weights);
-        const maxB = maxAbs(layer.bias);
         // The output format may have to give up fraction bits so that the bias and the weights fit int32.
-        let fy = formats.layers[index];
-        if (maxB > 0) fy = Math.min(fy, 30 - Math.ceil(Math.log2(maxB)));
-        if (maxW > 0) fy = Math.min(fy, fin + 30 - Math.ceil(Math.log2(maxW)));
-        fy = Math.max(0, Math.min(fy, MAX_FRAC));
+        const { fy, fw, shift } = linearFormat(layer.inputs, maxAbs(layer.weights), maxAbs(layer.bias), fin, formats.layers[index]);
         formats.layers[index] = fy;
-        const { fw, shift } = denseFormat(layer.inputs, maxW, fin, fy);
         const stride = alignUp(layer.inputs, CHUNK_WORDS);
         const weights = alignUp(modelEnd, CHUNK_WORDS);
         const w = new Int32Array(stride * layer.outputs);
@@ -124,6 +147,43 @@ export function emit(source: ModelGraph, options: EmitOptions = {}): Emitted {
         modelEnd = bias + layer.outputs;
         out = newBuffer(words);
         relative.push({ opcode: Opcode.DENSE, args: [src.addr, weights, bias, out.addr, layer.inputs, layer.outputs, shift] });
+        break;
+      }
+      case "conv": {
+        const window = convWindow(layer, at);
+        const k = patchWords(window);
+        const { kernelH: kh, kernelW: kw } = window;
+        const stride = alignUp(k, CHUNK_WORDS);
+        const pixels = outputPixels(window);
+        const rows = layer.outShape.channels / layer.groups;
+        const { fy, fw, shift } = linearFormat(k, maxAbs(layer.weights), maxAbs(layer.bias), fin, formats.layers[index]);
+        formats.layers[index] = fy;
+        out = newBuffer(words);
+        for (let g = 0; g < layer.groups; g++) {
+          // OC/G weight rows of K words (ONNX's [oc][c][kh][kw] rows), padded to whole chunks, then the OC/G biases
+          const weights = alignUp(modelEnd, CHUNK_WORDS);
+          const block = new Int32Array(rows * stride + rows);
+          for (let r = 0; r < rows; r++) {
+            const oc = g * rows + r;
+            for (let t = 0; t < k; t++) {
+              const what = () => `${at} weight [${oc}][${Math.floor(t / (kh * kw))}][${Math.floor(t / kw) % kh}][${t % kw}]`;
+              block[r * stride + t] = quantizeParam(layer.weights[oc * k + t], fw, what);
+            }
+            block[rows * stride + r] = quantizeParam(layer.bias[oc], fy, () => `${at} bias [${oc}]`);
+          }
+          modelWords.push([weights, block]);
+          modelEnd = weights + block.length;
+          const input = src.addr + g * window.channels * window.height * window.width;
+          relative.push({ opcode: Opcode.IM2COL, args: [input, patches!.addr, ...encodeWindow(window)] });
+          relative.push({ opcode: Opcode.MATMUL, args: [patches!.addr, weights, out.addr + g * rows * pixels, k, rows, pixels, shift] });
+        }
+        break;
+      }
+      case "pool": {
+        // A pooling's words keep their input's scale: its output format is its input's (compiler/formats.ts).
+        formats.layers[index] = fin;
+        out = newBuffer(words);
+        relative.push({ opcode: POOL_OPCODE[layer.mode], args: [src.addr, out.addr, ...encodeWindow(poolWindow(layer, at))] });
         break;
       }
       case "activation": {
@@ -156,7 +216,7 @@ export function emit(source: ModelGraph, options: EmitOptions = {}): Emitted {
         throw new ModelFormatError(`${at}: an affine layer survived folding`); // foldGraph removes them all
     }
     buffers.set(index, out);
-    instructionLayers.push(index);
+    while (instructionLayers.length < relative.length) instructionLayers.push(index);
   });
 
   const output = buffers.get(last)!;
@@ -216,7 +276,9 @@ function toAbsolute(insn: Instruction, base: number): Instruction {
       return { opcode: insn.opcode, args: [base + a[0], base + a[1], base + a[2], ...a.slice(3)] };
     case Opcode.LAYERNORM: // src dst n params (model region) fin fout eps
       return { opcode: insn.opcode, args: [base + a[0], base + a[1], ...a.slice(2)] };
-    default: // unary: src dst n fin fout params…
+    case Opcode.MATMUL: // patches weights (model region) output inputs outputs pixels shift
+      return { opcode: insn.opcode, args: [base + a[0], a[1], base + a[2], ...a.slice(3)] };
+    default: // unary: src dst n fin fout params…; IM2COL and the poolings: src dst and the window
       return { opcode: insn.opcode, args: [base + a[0], base + a[1], ...a.slice(2)] };
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { InputError } from "../vm/errors.js";
 import { erf, erfc, forwardFloat } from "./float.js";
-import { INPUT } from "./graph.js";
+import { INPUT, layerSize } from "./graph.js";
 import type { ActivationKind, Layer, ModelGraph } from "./graph.js";
 
 const denseLayer = (weights: number[][], bias: number[]): Layer => ({
@@ -13,8 +13,7 @@ const denseLayer = (weights: number[][], bias: number[]): Layer => ({
 });
 const act = (fn: ActivationKind, size: number): Layer => ({ kind: "activation", fn, size });
 const graphOf = (inputSize: number, layers: Layer[], softmaxFolded = false): ModelGraph => {
-  const last = layers[layers.length - 1];
-  const outputSize = last.kind === "dense" ? last.outputs : last.size;
+  const outputSize = layerSize(layers[layers.length - 1]);
   return { name: "t", inputSize, outputSize, layers, softmaxFolded };
 };
 
@@ -129,5 +128,49 @@ describe("forwardFloat: the layer kinds of issue 12", () => {
     const y = forwardFloat(g, [1, 3], (l, values) => seen.push([l, Array.from(values)]));
     expect(seen).toEqual([[0, [4, -2]], [1, [4, 0]], [2, [4.5]]]);
     expect(Array.from(y)).toEqual([4.5]);
+  });
+});
+
+describe("forwardFloat: conv and pool layers (issue 13)", () => {
+  const shape = (channels: number, height: number, width: number) => ({ channels, height, width });
+  const window = { stride: [1, 1] as [number, number], padding: [0, 0, 0, 0] as [number, number, number, number], dilation: [1, 1] as [number, number] };
+  const nine = Array.from({ length: 9 }, (_, i) => i + 1); // rows [1 2 3] [4 5 6] [7 8 9]
+
+  it("conv: padding reads 0, stride skips, the kernel is [out][in][kh][kw] row-major", () => {
+    const conv: Layer = {
+      kind: "conv", ...window, inShape: shape(1, 3, 3), outShape: shape(1, 2, 2), kernel: [2, 2], stride: [2, 2], padding: [1, 1, 1, 1], groups: 1,
+      weights: Float64Array.of(1, 0, 0, -1), bias: Float64Array.of(0.5),
+    };
+    // output (oh, ow) = x[2oh−1][2ow−1] − x[2oh][2ow] + 0.5, a padded cell being 0
+    expect(Array.from(forwardFloat(graphOf(9, [conv]), nine))).toEqual([-1 + 0.5, -3 + 0.5, -7 + 0.5, 5 - 9 + 0.5]);
+  });
+
+  it("conv: groups give each output channel its own input channels; dilation spreads the taps", () => {
+    const conv: Layer = {
+      kind: "conv", ...window, inShape: shape(2, 3, 3), outShape: shape(2, 1, 1), kernel: [2, 2], dilation: [2, 2], groups: 2,
+      weights: Float64Array.of(1, 1, 1, 1, 1, 0, 0, 2), bias: Float64Array.of(0, 1),
+    };
+    const x = [...nine, ...nine.map((v) => v + 9)];
+    // channel 0's four corners 1 + 3 + 7 + 9; channel 1's top-left 10 plus twice its bottom-right 18, plus 1
+    expect(Array.from(forwardFloat(graphOf(18, [conv]), x))).toEqual([20, 10 + 36 + 1]);
+  });
+
+  it("pool: max ignores padding (even below 0), avg divides by the kernel's area, avg_valid by the cells inside", () => {
+    const x = nine.map((v) => v - 5); // rows [−4 −3 −2] [−1 0 1] [2 3 4]
+    const pool = (mode: "max" | "avg" | "avg_valid"): Layer => ({
+      kind: "pool", mode, ...window, inShape: shape(1, 3, 3), outShape: shape(1, 2, 2), kernel: [2, 2], stride: [2, 2], padding: [1, 1, 1, 1],
+    });
+    // the windows hold {−4}, {−3, −2}, {−1, 2}, {0, 1, 3, 4}
+    expect(Array.from(forwardFloat(graphOf(9, [pool("max")]), x))).toEqual([-4, -2, 2, 4]);
+    expect(Array.from(forwardFloat(graphOf(9, [pool("avg")]), x))).toEqual([-1, -1.25, 0.25, 2]);
+    expect(Array.from(forwardFloat(graphOf(9, [pool("avg_valid")]), x))).toEqual([-4, -2.5, 0.5, 2]);
+  });
+
+  it("pool: a whole-image kernel per channel is global pooling, and observe sees each window layer's output", () => {
+    const global: Layer = { kind: "pool", mode: "avg", ...window, inShape: shape(2, 3, 3), outShape: shape(2, 1, 1), kernel: [3, 3] };
+    const seen: number[][] = [];
+    const y = forwardFloat(graphOf(18, [global, denseLayer([[1, -1]], [0])]), [...nine, ...nine.map((v) => 2 * v)], (_, v) => seen.push(Array.from(v)));
+    expect(seen[0]).toEqual([5, 10]);
+    expect(Array.from(y)).toEqual([-5]);
   });
 });

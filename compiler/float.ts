@@ -1,7 +1,8 @@
 /**
  * The float64 reference forward pass of a ModelGraph, for every layer kind: dense y = W·x + b (W row-major
  * [out][in]), the activations (GELU with the float64 erf below), affine, add (residuals,
- * which is why every layer keeps its own output buffer) and layernorm (population variance, as torch).
+ * which is why every layer keeps its own output buffer), layernorm (population variance, as torch), and the
+ * windows: conv and pool by direct loops over output pixel and kernel tap, images channel-major (CHW).
  * It returns the logits (a folded Softmax/LogSoftmax is not applied; see graph.ts).
  *
  * `observe(layerIndex, values)` is called with each layer's output as it is computed (the emitter uses it on
@@ -11,7 +12,7 @@
  * input and every layer's output live in one buffer cached per graph.
  */
 import { INPUT, inputOf, layerSize } from "./graph.js";
-import type { ActivationLayer, ModelGraph } from "./graph.js";
+import type { ActivationLayer, ConvLayer, ModelGraph, PoolLayer } from "./graph.js";
 import { InputError } from "../vm/errors.js";
 
 interface Buffers {
@@ -86,6 +87,12 @@ export function forwardFloat(
         for (let i = 0; i < layer.size; i++) y[i] = x[i] + z[i];
         break;
       }
+      case "conv":
+        convolve(layer, x, y);
+        break;
+      case "pool":
+        pool(layer, x, y);
+        break;
       case "layernorm": {
         const n = layer.size;
         let mean = 0;
@@ -104,6 +111,67 @@ export function forwardFloat(
     if (observe) observe(l, y);
   }
   return outputs[layers.length - 1].slice();
+}
+
+/** y[o][oh][ow] = b[o] + Σ over the group's input channels and the kernel taps inside the image of W·x. */
+function convolve(layer: ConvLayer, x: Float64Array, y: Float64Array): void {
+  const { inShape: i, outShape: o, kernel: [kh, kw], stride: [sh, sw], dilation: [dh, dw], padding: [pt, pl], groups } = layer;
+  const perGroupIn = i.channels / groups;
+  const perGroupOut = o.channels / groups;
+  const plane = i.height * i.width;
+  const taps = kh * kw;
+  const w = layer.weights;
+  let at = 0;
+  for (let oc = 0; oc < o.channels; oc++) {
+    const firstIn = Math.floor(oc / perGroupOut) * perGroupIn;
+    const filter = oc * perGroupIn * taps;
+    for (let oh = 0; oh < o.height; oh++) {
+      for (let ow = 0; ow < o.width; ow++) {
+        let sum = layer.bias[oc];
+        for (let c = 0; c < perGroupIn; c++) {
+          const image = (firstIn + c) * plane;
+          const row = filter + c * taps;
+          for (let a = 0; a < kh; a++) {
+            const ih = oh * sh - pt + a * dh;
+            if (ih < 0 || ih >= i.height) continue;
+            for (let b = 0; b < kw; b++) {
+              const iw = ow * sw - pl + b * dw;
+              if (iw >= 0 && iw < i.width) sum += w[row + a * kw + b] * x[image + ih * i.width + iw];
+            }
+          }
+        }
+        y[at++] = sum;
+      }
+    }
+  }
+}
+
+/** Per channel: the window's max or sum over the cells inside the image; "avg" divides by the kernel's area, "avg_valid" by the cells. */
+function pool(layer: PoolLayer, x: Float64Array, y: Float64Array): void {
+  const { inShape: i, outShape: o, kernel: [kh, kw], stride: [sh, sw], dilation: [dh, dw], padding: [pt, pl], mode } = layer;
+  const plane = i.height * i.width;
+  let at = 0;
+  for (let c = 0; c < i.channels; c++) {
+    for (let oh = 0; oh < o.height; oh++) {
+      for (let ow = 0; ow < o.width; ow++) {
+        let acc = mode === "max" ? -Infinity : 0;
+        let count = 0;
+        for (let a = 0; a < kh; a++) {
+          const ih = oh * sh - pt + a * dh;
+          if (ih < 0 || ih >= i.height) continue;
+          for (let b = 0; b < kw; b++) {
+            const iw = ow * sw - pl + b * dw;
+            if (iw < 0 || iw >= i.width) continue;
+            const v = x[c * plane + ih * i.width + iw];
+            if (mode === "max") acc = v > acc ? v : acc;
+            else acc += v;
+            count++;
+          }
+        }
+        y[at++] = mode === "max" ? acc : acc / (mode === "avg" ? kh * kw : count);
+      }
+    }
+  }
 }
 
 function activate(layer: ActivationLayer, x: Float64Array, y: Float64Array): void {

@@ -1,12 +1,13 @@
 /**
  * foldGraph removes every affine layer and computes the same function (float64 forward before == after on
- * random inputs, to 1e-9 relative), choosing the cheap fold where one exists and a diagonal dense otherwise.
+ * random inputs, to 1e-9 relative), choosing the cheap fold where one exists (into a dense or conv neighbour,
+ * a depthwise 1×1 conv on images) and a diagonal dense otherwise.
  */
 import { describe, expect, it } from "vitest";
 import { forwardFloat } from "./float.js";
 import { compactGraph, foldGraph, mergeBiasAdds } from "./fold.js";
-import { INPUT, describeLayer, validateGraph } from "./graph.js";
-import type { Layer, ModelGraph } from "./graph.js";
+import { INPUT, describeLayer, layerSize, validateGraph } from "./graph.js";
+import type { ConvLayer, ImageShape, Layer, ModelGraph } from "./graph.js";
 import { randoms } from "./onnx/testing.js";
 
 let seed = 100;
@@ -15,8 +16,7 @@ const dense = (inputs: number, outputs: number, extra: Partial<Layer> = {}): Lay
 const affine = (size: number, extra: Partial<Layer> = {}): Layer => ({ kind: "affine", size, scale: rand(size).map((v) => v * 3), shift: rand(size), ...extra } as Layer);
 const act = (fn: "relu" | "tanh", size: number, extra: Partial<Layer> = {}): Layer => ({ kind: "activation", fn, size, ...extra } as Layer);
 const graph = (inputSize: number, layers: Layer[]): ModelGraph => {
-  const last = layers[layers.length - 1];
-  return validateGraph({ name: "t", inputSize, outputSize: last.kind === "dense" ? last.outputs : last.size, layers, softmaxFolded: false });
+  return validateGraph({ name: "t", inputSize, outputSize: layerSize(layers[layers.length - 1]), layers, softmaxFolded: false });
 };
 
 function sameFunction(before: ModelGraph, after: ModelGraph): void {
@@ -91,6 +91,107 @@ describe("foldGraph", () => {
       const g = graph(sizes[0], layers);
       sameFunction(g, foldGraph(g));
     }
+  });
+});
+
+describe("foldGraph on images (conv layers, per-channel affines)", () => {
+  const img = (channels: number, height: number, width: number): ImageShape => ({ channels, height, width });
+  /** A stride-1 conv, square kernel k, padding p on every side. */
+  const conv = (inShape: ImageShape, out: number, k: number, p = 0, groups = 1): ConvLayer => ({
+    kind: "conv",
+    inShape,
+    outShape: img(out, inShape.height + 2 * p - k + 1, inShape.width + 2 * p - k + 1),
+    kernel: [k, k],
+    stride: [1, 1],
+    padding: [p, p, p, p],
+    dilation: [1, 1],
+    groups,
+    weights: rand((out * inShape.channels * k * k) / groups),
+    bias: rand(out),
+  });
+  /** BatchNorm2d as the importer makes it: one scale and shift per channel, repeated over the plane. */
+  const bn = (shape: ImageShape, extra: Partial<Layer> = {}): Layer => {
+    const plane = shape.height * shape.width;
+    const s = rand(shape.channels).map((v) => v * 3);
+    const t = rand(shape.channels);
+    const n = shape.channels * plane;
+    return { kind: "affine", size: n, scale: Float64Array.from({ length: n }, (_, i) => s[Math.floor(i / plane)]), shift: Float64Array.from({ length: n }, (_, i) => t[Math.floor(i / plane)]), ...extra } as Layer;
+  };
+  const maxpool = (shape: ImageShape): Layer => ({
+    kind: "pool", mode: "max", inShape: shape, outShape: img(shape.channels, shape.height >> 1, shape.width >> 1),
+    kernel: [2, 2], stride: [2, 2], padding: [0, 0, 0, 0], dilation: [1, 1],
+  });
+  const imageGraph = (inputShape: ImageShape, layers: Layer[]) => ({ ...graph(inputShape.channels * inputShape.height * inputShape.width, layers), inputShape });
+
+  it("folds BatchNorm2d after a conv into the conv (W[o] ·= s[o], b = b·s + t)", () => {
+    const c = conv(img(2, 6, 6), 3, 3, 1);
+    const g = imageGraph(img(2, 6, 6), [c, bn(c.outShape), act("relu", 108), dense(108, 2)]);
+    const f = foldGraph(g);
+    expect(f.layers.map(describeLayer)).toEqual(["conv 3×3 2×6×6→3×6×6 pad 1,1,1,1", "relu 108", "dense 108→2"]);
+    sameFunction(g, f);
+  });
+
+  it("folds a per-channel affine before an unpadded conv into the conv's weights and bias (input normalization)", () => {
+    const c = conv(img(3, 5, 5), 4, 3, 0, 1);
+    const g = imageGraph(img(3, 5, 5), [bn(img(3, 5, 5)), c, act("relu", 36), dense(36, 2)]);
+    const f = foldGraph(g);
+    expect(f.layers.map(describeLayer)).toEqual(["conv 3×3 3×5×5→4×3×3", "relu 36", "dense 36→2"]);
+    sameFunction(g, f);
+    const grouped = conv(img(4, 5, 5), 6, 3, 0, 2);
+    const h = imageGraph(img(4, 5, 5), [bn(img(4, 5, 5)), grouped, act("relu", 54), dense(54, 2)]);
+    expect(foldGraph(h).layers).toHaveLength(3);
+    sameFunction(h, foldGraph(h));
+  });
+
+  it("does not fold a shift into a padded conv (its padding would read t, not 0): a depthwise 1×1 conv instead; a pure scale folds", () => {
+    const c = conv(img(2, 5, 5), 3, 3, 1);
+    const g = imageGraph(img(2, 5, 5), [bn(img(2, 5, 5), { source: "BN" }), c, act("relu", 75), dense(75, 2)]);
+    const f = foldGraph(g);
+    expect(f.layers.map(describeLayer)).toEqual(["conv 1×1 2×5×5→2×5×5 groups 2", "conv 3×3 2×5×5→3×5×5 pad 1,1,1,1", "relu 75", "dense 75→2"]);
+    expect(f.layers[0].source).toBe("BN");
+    sameFunction(g, f);
+    const scaleOnly = bn(img(2, 5, 5));
+    if (scaleOnly.kind === "affine") scaleOnly.shift.fill(0);
+    const h = imageGraph(img(2, 5, 5), [scaleOnly, c, act("relu", 75), dense(75, 2)]);
+    expect(foldGraph(h).layers.map(describeLayer)).toEqual(["conv 3×3 2×5×5→3×5×5 pad 1,1,1,1", "relu 75", "dense 75→2"]);
+    sameFunction(h, foldGraph(h));
+  });
+
+  it("turns BatchNorm2d between an activation and a pooling into a depthwise 1×1 conv of C weights, not a (C·H·W)² dense", () => {
+    const c = conv(img(2, 8, 8), 4, 3, 1);
+    const g = imageGraph(img(2, 8, 8), [c, act("relu", 256), bn(c.outShape), maxpool(c.outShape), dense(64, 3)]);
+    const f = foldGraph(g);
+    expect(f.layers.map(describeLayer)).toEqual(["conv 3×3 2×8×8→4×8×8 pad 1,1,1,1", "relu 256", "conv 1×1 4×8×8→4×8×8 groups 4", "maxpool 2×2 4×8×8→4×4", "dense 64→3"]);
+    expect(f.layers[2]).toMatchObject({ kind: "conv", weights: { length: 4 }, bias: { length: 4 } });
+    sameFunction(g, f);
+    // on the graph input, shaped by graph.inputShape
+    const onInput = imageGraph(img(2, 4, 4), [bn(img(2, 4, 4)), maxpool(img(2, 4, 4)), dense(8, 2)]);
+    expect(foldGraph(onInput).layers.map(describeLayer)).toEqual(["conv 1×1 2×4×4→2×4×4 groups 2", "maxpool 2×2 2×4×4→2×2", "dense 8→2"]);
+    sameFunction(onInput, foldGraph(onInput));
+  });
+
+  it("keeps a diagonal dense for an affine that varies within a channel's plane, and leaves the argument's conv arrays alone", () => {
+    const c = conv(img(1, 4, 4), 2, 3, 1);
+    const g = imageGraph(img(1, 4, 4), [c, act("relu", 32), affine(32), maxpool(c.outShape), dense(8, 2)]);
+    const copy = structuredClone(g);
+    const f = foldGraph(g);
+    expect(f.layers.map(describeLayer)[2]).toBe("dense 32→32");
+    sameFunction(g, f);
+    const h = imageGraph(img(2, 6, 6), [conv(img(2, 6, 6), 3, 3, 1), bn(img(3, 6, 6)), act("relu", 108), dense(108, 2)]);
+    const before = structuredClone(h);
+    foldGraph(h);
+    expect(h).toEqual(before);
+    expect(g).toEqual(copy);
+  });
+
+  it("mergeBiasAdds folds a per-channel bias Add into the conv that produces it", () => {
+    const c = conv(img(2, 5, 5), 3, 3, 1);
+    const shift = bn(c.outShape);
+    if (shift.kind === "affine") shift.scale.fill(1);
+    const g = imageGraph(img(2, 5, 5), [c, shift, act("relu", 75), dense(75, 2)]);
+    const m = mergeBiasAdds(g);
+    expect(m.layers.map(describeLayer)).toEqual(["conv 3×3 2×5×5→3×5×5 pad 1,1,1,1", "relu 75", "dense 75→2"]);
+    sameFunction(g, m);
   });
 });
 

@@ -1,22 +1,29 @@
 /**
  * Folding what is linear at compile time: every `affine` layer (BatchNorm, constant Sub/Mul/Div/Add, input
- * normalization) disappears into a neighbouring dense layer, so the VM never executes it.
+ * normalization) disappears into a neighbouring dense or conv layer, so the VM never executes it as such.
  *
  * For an affine layer A (y = x·s + t):
  *   - into the affine that consumes it, when that is its only consumer (the two compose);
  *   - into the dense layer D that consumes it, when D is its only consumer: D's W·diag(s), bias b + W·t
  *     (this also folds a normalization of the graph input into the first dense layer);
+ *   - into the conv layer that consumes it, when that is its only consumer, s and t are constant over each
+ *     channel's plane, and the conv has no padding or t = 0 (a padded cell is 0, not t): W[o][c] ·= s[c],
+ *     b[o] += Σ W[o][c]·t[c] over the taps;
  *   - else into the dense layer P that produces it, when A is P's only consumer: P's rows scaled by s, its bias
- *     b·s + t;
+ *     b·s + t; likewise into a conv that produces it, per output channel (BatchNorm2d after Conv2d);
+ *   - else, on an image with s and t constant per channel (BatchNorm2d after an activation or on the input),
+ *     it becomes a depthwise 1×1 conv (groups = channels): C weights, where a dense layer would need (C·H·W)²;
  *   - else it becomes an n×n diagonal dense layer. That is exact but costs n² weights and n² multiply-adds,
  *     where the affine was n; it happens when the affine sits between two non-linear layers, or its producer
  *     feeds more than one layer (e.g. a per-channel PRelu's decomposition).
+ * Whether a value is an image is known from the layer that made it (conv, pool, the graph's inputShape) and
+ * passed on by the layers that keep the layout (activations, affine, add, layernorm).
  * Also here: compactGraph (dead layers dropped, indices renumbered) and mergeBiasAdds (only the shift-only
  * affines that a bias Add after MatMul makes, into that MatMul's bias), which the ONNX importer uses.
  * Every function is pure: it returns a new graph and leaves the argument's arrays alone.
  */
 import { INPUT, inputOf, layerSize } from "./graph.js";
-import type { AffineLayer, DenseLayer, Layer, ModelGraph } from "./graph.js";
+import type { AffineLayer, ConvLayer, DenseLayer, ImageShape, Layer, ModelGraph } from "./graph.js";
 
 /** A layer with its `input` resolved (absolute, never defaulted). */
 type Absolute = Layer & { input: number };
@@ -63,6 +70,8 @@ export function compactGraph(head: Omit<ModelGraph, "layers" | "inputSize" | "ou
 function fold(graph: ModelGraph, biasesOnly: boolean): ModelGraph {
   const layers: (Absolute | null)[] = graph.layers.map((layer, i) => copyLayer(layer, inputOf(graph, i)));
   let output = graph.layers.length - 1;
+  const shapes = imageShapes(graph);
+  const imageOf = (ref: number) => (ref === INPUT ? graph.inputShape : shapes[ref]);
 
   /** Who reads layer i: [index, role] pairs; the graph output counts as a reader that is not a layer. */
   const readers = (i: number): { index: number; role: "input" | "other" }[] => {
@@ -93,13 +102,21 @@ function fold(graph: ModelGraph, biasesOnly: boolean): ModelGraph {
     const sole = users.length === 1 && !isOutput && users[0].role === "input" ? layers[users[0].index]! : undefined;
     const producer = a.input === INPUT ? undefined : layers[a.input]!;
     const producerIsSole = producer?.kind === "dense" && output !== a.input && readers(a.input).length === 1;
+    const producerConv = producer?.kind === "conv" && output !== a.input && readers(a.input).length === 1 ? producer : undefined;
+    const producerChannels = producerConv && perChannel(a, producerConv.outShape);
     if (biasesOnly) {
       if (producerIsSole && a.scale.every((s) => s === 1)) {
         foldIntoProducer(producer as DenseLayer, a);
         replace(i, a.input);
+      } else if (producerConv && producerChannels && a.scale.every((s) => s === 1)) {
+        foldIntoProducerConv(producerConv, producerChannels);
+        replace(i, a.input);
       }
       continue;
     }
+    const consumerConv = sole?.kind === "conv" ? sole : undefined;
+    const consumerChannels = consumerConv && perChannel(a, consumerConv.inShape);
+    const ownChannels = imageOf(a.input) && perChannel(a, imageOf(a.input)!);
     if (a.scale.every((s) => s === 1) && a.shift.every((t) => t === 0)) {
       replace(i, a.input);
     } else if (sole?.kind === "affine") {
@@ -113,9 +130,18 @@ function fold(graph: ModelGraph, biasesOnly: boolean): ModelGraph {
       foldIntoConsumer(sole, a);
       sole.input = a.input;
       layers[i] = null;
+    } else if (consumerConv && consumerChannels && (consumerConv.padding.every((p) => p === 0) || consumerChannels.shift.every((t) => t === 0))) {
+      foldIntoConsumerConv(consumerConv, consumerChannels);
+      consumerConv.input = a.input;
+      layers[i] = null;
     } else if (producerIsSole) {
       foldIntoProducer(producer as DenseLayer, a);
       replace(i, a.input);
+    } else if (producerConv && producerChannels) {
+      foldIntoProducerConv(producerConv, producerChannels);
+      replace(i, a.input);
+    } else if (ownChannels) {
+      layers[i] = depthwise(a, imageOf(a.input)!, ownChannels);
     } else {
       layers[i] = diagonal(a);
     }
@@ -144,6 +170,85 @@ function foldIntoProducer(p: DenseLayer, a: AffineLayer): void {
   }
 }
 
+/** One scale and one shift per channel of an affine over an image. */
+interface Channels {
+  scale: Float64Array;
+  shift: Float64Array;
+}
+
+/** The affine's scale and shift per channel of `shape`, when both are constant over each channel's plane. */
+function perChannel(a: AffineLayer, shape: ImageShape): Channels | undefined {
+  const plane = shape.height * shape.width;
+  if (shape.channels * plane !== a.size) return undefined;
+  const scale = new Float64Array(shape.channels);
+  const shift = new Float64Array(shape.channels);
+  for (let c = 0, at = 0; c < shape.channels; c++) {
+    scale[c] = a.scale[at];
+    shift[c] = a.shift[at];
+    for (let k = 0; k < plane; k++, at++) if (a.scale[at] !== scale[c] || a.shift[at] !== shift[c]) return undefined;
+  }
+  return { scale, shift };
+}
+
+/** A(C(x)) per output channel o: C's filter o times s[o], its bias b[o]·s[o] + t[o]. */
+function foldIntoProducerConv(p: ConvLayer, a: Channels): void {
+  const per = p.weights.length / p.outShape.channels;
+  for (let o = 0; o < p.outShape.channels; o++) {
+    for (let k = o * per; k < (o + 1) * per; k++) p.weights[k] *= a.scale[o];
+    p.bias[o] = p.bias[o] * a.scale[o] + a.shift[o];
+  }
+}
+
+/** C(A(x)) with no padding (or t = 0): input channel c's taps times s[c], and Σ W·t over them into the bias. */
+function foldIntoConsumerConv(d: ConvLayer, a: Channels): void {
+  const perIn = d.inShape.channels / d.groups;
+  const perOut = d.outShape.channels / d.groups;
+  const taps = d.kernel[0] * d.kernel[1];
+  for (let o = 0; o < d.outShape.channels; o++) {
+    const first = Math.floor(o / perOut) * perIn;
+    let extra = 0;
+    for (let c = 0; c < perIn; c++) {
+      const at = (o * perIn + c) * taps;
+      for (let k = at; k < at + taps; k++) {
+        extra += d.weights[k] * a.shift[first + c];
+        d.weights[k] *= a.scale[first + c];
+      }
+    }
+    d.bias[o] += extra;
+  }
+}
+
+/** The affine as a depthwise 1×1 convolution: channel c times s[c] plus t[c]. */
+function depthwise(a: AffineLayer & { input: number }, shape: ImageShape, channels: Channels): Absolute {
+  const layer: ConvLayer & { input: number } = {
+    kind: "conv",
+    inShape: shape,
+    outShape: shape,
+    kernel: [1, 1],
+    stride: [1, 1],
+    padding: [0, 0, 0, 0],
+    dilation: [1, 1],
+    groups: shape.channels,
+    weights: channels.scale,
+    bias: channels.shift,
+    input: a.input,
+  };
+  if (a.source) layer.source = a.source;
+  return layer;
+}
+
+/** The image shape of each layer's output (undefined when it is a plain vector), from graph.inputShape and the windows. */
+function imageShapes(graph: ModelGraph): (ImageShape | undefined)[] {
+  const shapes: (ImageShape | undefined)[] = [];
+  graph.layers.forEach((layer, i) => {
+    if (layer.kind === "conv" || layer.kind === "pool") return void shapes.push(layer.outShape);
+    if (layer.kind === "dense") return void shapes.push(undefined);
+    const from = inputOf(graph, i);
+    shapes.push(from === INPUT ? graph.inputShape : shapes[from]);
+  });
+  return shapes;
+}
+
 function diagonal(a: AffineLayer & { input: number }): Absolute {
   const n = a.size;
   const weights = new Float64Array(n * n);
@@ -161,6 +266,8 @@ function copyLayer(layer: Layer, input: number): Absolute {
       return { ...layer, scale: Float64Array.from(layer.scale), shift: Float64Array.from(layer.shift), input };
     case "layernorm":
       return { ...layer, gamma: Float64Array.from(layer.gamma), beta: Float64Array.from(layer.beta), input };
+    case "conv":
+      return { ...layer, weights: Float64Array.from(layer.weights), bias: Float64Array.from(layer.bias), input };
     default:
       return { ...layer, input };
   }

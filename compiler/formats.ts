@@ -18,11 +18,16 @@
  *                                            sum can reach 2^61, nor the bias (≤ 2^62 after its shift): the
  *                                            int64 accumulator never saturates
  * raised to fy − fx when lower (the shift cannot be negative) and lowered to keep the shift ≤ MAX_SHIFT.
+ * A convolution is a dense layer over each patch (MATMUL): the same rule with n = K, its patch length C/groups·KH·KW,
+ * and one weight format for all its groups. Before that, fy gives up fraction bits when the bias or the weights
+ * would not fit int32 (linearFormat).
+ * A pooling computes in its input's format (MAXPOOL, AVGPOOL keep the words' scale): its output format is its
+ * input's, whatever its calibrated range, and so is that of a pooling of a pooling.
  */
 import { MAX_FRAC, MAX_SHIFT } from "../vm/fixed.js";
 import { prng } from "../datasets/synthetic.js";
 import { forwardFloat } from "./float.js";
-import { INPUT, type ModelGraph, ModelFormatError } from "./graph.js";
+import { INPUT, type ModelGraph, ModelFormatError, inputOf } from "./graph.js";
 
 /** Room left above the largest calibrated magnitude: 16× (4 bits). */
 export const HEADROOM = 16;
@@ -75,12 +80,15 @@ export function chooseFormats(graph: ModelGraph, calibration?: readonly ArrayLik
       ranges[index] = m;
     });
   });
-  return {
-    input: calibrated ? fracFor(inputRange) : DEFAULT_FRAC,
-    layers: ranges.map(fracFor),
-    ranges,
-    calibrated,
-  };
+  const input = calibrated ? fracFor(inputRange) : DEFAULT_FRAC;
+  const layers = ranges.map(fracFor);
+  graph.layers.forEach((layer, index) => {
+    if (layer.kind === "pool") {
+      const from = inputOf(graph, index);
+      layers[index] = from === INPUT ? input : layers[from];
+    }
+  });
+  return { input, layers, ranges, calibrated };
 }
 
 /** The format of value `ref` (INPUT or a layer index). */
@@ -94,6 +102,18 @@ export function denseFormat(inputs: number, maxWeight: number, fx: number, fy: n
   fw = Math.max(fw, fy - fx);
   fw = Math.min(fw, MAX_SHIFT + fy - fx);
   return { fw, shift: fx + fw - fy };
+}
+
+/**
+ * The formats of a dense layer or a convolution (n inputs a row, largest |weight| maxWeight and |bias| maxBias) whose
+ * input is in format fx and whose calibration asked for fy: fy lowered so that the bias (in fy) and the weights (in
+ * fw ≥ fy − fx) fit int32, then denseFormat.
+ */
+export function linearFormat(inputs: number, maxWeight: number, maxBias: number, fx: number, fy: number): { fy: number; fw: number; shift: number } {
+  if (maxBias > 0) fy = Math.min(fy, 30 - Math.ceil(Math.log2(maxBias)));
+  if (maxWeight > 0) fy = Math.min(fy, fx + 30 - Math.ceil(Math.log2(maxWeight)));
+  fy = Math.max(0, Math.min(fy, MAX_FRAC));
+  return { fy, ...denseFormat(inputs, maxWeight, fx, fy) };
 }
 
 /** Seeded standard-normal inputs (Box-Muller over mulberry32). */

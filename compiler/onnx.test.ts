@@ -282,8 +282,9 @@ describe("importOnnx: bad input", () => {
     expectThrow(() => importOnnx(new Uint8Array(0), "empty.onnx"), ModelFormatError, /empty\.onnx is not a valid ONNX model/);
   });
 
-  it("rejects Conv with an UnsupportedOpError naming the op and the node", () => {
-    expectThrow(() => importOnnx(fixture("conv.onnx"), "conv"), UnsupportedOpError, /operator Conv/, '"/conv/Conv"');
+  it("rejects a 3-D Conv and an LSTM with an UnsupportedOpError naming the op and the node", () => {
+    const conv3d = build({ nodes: [node("Conv", ["x", "W"], ["y"], {}, "/conv/Conv")], inits: [tensor("W", [1, 1, 2, 2, 2], new Array(8).fill(1))], inputShape: ["N", 1, 3, 3, 3] });
+    expectThrow(() => importOnnx(conv3d, "t"), UnsupportedOpError, /3-D window/, '"/conv/Conv"');
     const lstm = build({ nodes: [node("LSTM", ["x", "W"], ["y"], {}, "my_lstm")], inits: [tensor("W", [1], [0])] });
     expectThrow(() => importOnnx(lstm, "t"), UnsupportedOpError, /LSTM/, "my_lstm");
   });

@@ -1,15 +1,16 @@
 /**
- * ONNX importer: turns what torch.onnx.export writes for feed-forward networks (opsets 7-18) into the float IR
- * of graph.ts. The walk: constants (initializers, Constant nodes) are read first; the subgraphs that mean one
- * layer (GELU, SiLU, LayerNorm: onnx/patterns.ts) are found next; then every node, in order, is either part of
- * a pattern (its layer is emitted at the pattern's last node) or goes to its operator's handler (onnx/ops.ts).
+ * ONNX importer: turns what torch.onnx.export writes for feed-forward and convolutional networks (opsets 7-18)
+ * into the float IR of graph.ts. The walk: constants (initializers, Constant nodes) are read first; the
+ * subgraphs that mean one layer (GELU, SiLU, LayerNorm: onnx/patterns.ts) are found next; then every node, in
+ * order, is either part of a pattern (its layer is emitted at the pattern's last node) or goes to its operator's
+ * handler (onnx/ops.ts, onnx/conv.ts). An image input [N, C, H, W] sets the graph's inputShape.
  * Each handler records what its output tensor is: a data tensor (a layer's output under some shape), or a
  * constant. The graph may branch and join (residual Adds); dead branches are dropped; the output is the graph
  * output's layer, or the logits when the graph also (or only) outputs their Softmax/LogSoftmax.
  * Weights must be initializers or Constant nodes (float32 or float64), stored inside the file.
  */
 import { INPUT, ModelFormatError, UnsupportedOpError, validateGraph } from "./graph.js";
-import type { ModelGraph } from "./graph.js";
+import type { ImageShape, Layer, ModelGraph } from "./graph.js";
 import { compactGraph, mergeBiasAdds } from "./fold.js";
 import { ImportContext } from "./onnx/context.js";
 import { OP_HANDLERS, SUPPORTED_OPS } from "./onnx/ops.js";
@@ -17,7 +18,7 @@ import { findPatterns } from "./onnx/patterns.js";
 import { DOUBLE, FLOAT, constantFromNode, constantFromTensor, decodeModel, describeNode, nodeSource, opsetOf, toNumber, typeName } from "./onnx/proto.js";
 import type { OnnxGraph } from "./onnx/proto.js";
 import type { DataValue, Dim, FloatValue, IntsValue } from "./onnx/values.js";
-import { features, fmtShape } from "./onnx/values.js";
+import { features, fmtShape, imageOf } from "./onnx/values.js";
 
 /**
  * Parses an ONNX model (the bytes of a .onnx file) into the float IR. Throws ModelFormatError (or its
@@ -63,9 +64,16 @@ export function importOnnx(bytes: Uint8Array, name: string): ModelGraph {
   });
 
   const out = readOutput(model, ctx, name);
+  const inputShape = imageOf(input) ?? windowOnInput(ctx.layers);
   const graph = mergeBiasAdds(
     compactGraph(
-      { name, inputSize: features(input), softmaxFolded: out.head !== undefined, ...(out.head ? { foldedHead: out.head } : {}) },
+      {
+        name,
+        inputSize: features(input),
+        ...(inputShape ? { inputShape } : {}),
+        softmaxFolded: out.head !== undefined,
+        ...(out.head ? { foldedHead: out.head } : {}),
+      },
       ctx.layers,
       out.value.ref,
     ),
@@ -78,6 +86,12 @@ export function importOnnx(bytes: Uint8Array, name: string): ModelGraph {
     if (!(err instanceof ModelFormatError) || !source) throw err;
     throw new (err.constructor as new (message: string) => ModelFormatError)(`${source}: ${err.message}`);
   }
+}
+
+/** The image a conv or pool layer sees in the graph input, when the input is not itself [N, C, H, W] (e.g. [N, H, W] unsqueezed). */
+function windowOnInput(layers: readonly Layer[]): ImageShape | undefined {
+  const first = layers.find((l) => (l.kind === "conv" || l.kind === "pool") && l.input === INPUT);
+  return first?.kind === "conv" || first?.kind === "pool" ? first.inShape : undefined;
 }
 
 function readInput(model: OnnxGraph, ctx: ImportContext, name: string): DataValue {
@@ -119,6 +133,7 @@ function readOutput(model: OnnxGraph, ctx: ImportContext, name: string): { value
     const outName = o.name ?? "";
     const v = ctx.values.get(outName);
     if (!v || v.kind !== "data") throw new ModelFormatError(`${name}: graph output "${outName}" is not computed from the graph input`);
+    if (v.pad) throw new UnsupportedOpError(`${v.pad.where} pads the graph output "${outName}"; mlvm supports a Pad only right before a Conv or pooling`);
     return { name: outName, v, declared: o.type?.tensorType?.shape?.dim };
   });
   let chosen = outputs[0];

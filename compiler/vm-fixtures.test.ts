@@ -3,11 +3,16 @@
  * PyTorch's float32 outputs: 100% of predictions agree (argmax for a classifier), every output within 0.1% of the
  * output scale (a regressor's "prediction"), and no run saturates. The large/tiny regressors are also compiled
  * without their calibration inputs; and a run beyond a model's calibrated range says where it saturated.
+ * LeNet-5 (fixtures/models/lenet5.onnx) on the images it was not trained on, MNIST t10k[8000:10000]: the WASM engine
+ * on all 2,000, the TypeScript interpreter on the first 100 word for word (all 2,000 in lenet5.slow.test.ts).
  * (The float64 import is held to PyTorch in onnx-fixtures.test.ts; TS ≡ WASM ≡ EVM per opcode in interpreter/wasm
  * and test/evm.)
  */
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { loadMnist } from "../datasets/mnist.js";
+import { stepCount } from "../vm/program.js";
 import { decodeOutput, encodeInput, run } from "../interpreter/run.js";
 import { WasmMachine } from "../interpreter/wasm/machine.js";
 import { type CompiledModel, compileGraph, describeInstruction } from "./compile.js";
@@ -95,5 +100,46 @@ describe("a range that fits the model", () => {
     const { relative, saturated } = measure(wide, { inputs: ref.large_inputs!.map((k) => ref.inputs[k]), logits: ref.large_inputs!.map((k) => ref.logits[k]) }, [0, 1, 2]);
     expect(saturated).toBe(0);
     expect(relative).toBeLessThan(1e-3);
+  });
+});
+
+describe("LeNet-5 on MNIST t10k[8000:10000], which it was not trained on", () => {
+  const reference = json("lenet5.reference.json") as { float32_accuracy: number; float32_predictions: number[] };
+  const model = compileGraph(importOnnx(read("lenet5.onnx"), "lenet5"));
+  const mnist = loadMnist(fileURLToPath(new URL("../fixtures/mnist/", import.meta.url)));
+  const FIRST = 8000;
+
+  it("compiles to the documented program: 15 instructions, 29,371 steps, memory depth 14", () => {
+    expect(model.meta.layers.slice(0, 3)).toEqual(["conv 5×5 1×28×28→6×28×28 pad 2,2,2,2 Q15.16", "relu 4704 Q15.16", "maxpool 2×2 6×28×28→14×14 Q15.16"]);
+    expect(model.program.instructions).toHaveLength(15);
+    expect(stepCount(model.program)).toBe(29371);
+    expect(model.program.memoryDepth).toBe(14);
+    expect(model.meta.parameters).toBe(61706);
+  });
+
+  it("the WASM engine agrees with PyTorch's float32 predictions on ≥ 99.9% of the 2,000 images, accuracy within 0.1 pp", () => {
+    const machine = new WasmMachine(model);
+    let agree = 0;
+    let correct = 0;
+    for (let k = 0; k < reference.float32_predictions.length; k++) {
+      const output = machine.run(encodeInput(model.program, mnist.image(FIRST + k)));
+      const prediction = output[output.length - 1];
+      if (prediction === reference.float32_predictions[k]) agree++;
+      if (prediction === mnist.label(FIRST + k)) correct++;
+      expect(machine.saturations()).toEqual([]);
+    }
+    expect(reference.float32_predictions).toHaveLength(2000);
+    expect(agree / 2000).toBeGreaterThanOrEqual(0.999);
+    expect(Math.abs(correct / 2000 - reference.float32_accuracy)).toBeLessThanOrEqual(0.001);
+  });
+
+  it("the TypeScript interpreter computes the WASM engine's words on the first 100 images", () => {
+    const machine = new WasmMachine(model);
+    for (let k = 0; k < 100; k++) {
+      const words = encodeInput(model.program, mnist.image(FIRST + k));
+      const ts = run(model, words);
+      expect(Array.from(ts.output)).toEqual(Array.from(machine.run(words)));
+      expect(ts.output[ts.output.length - 1]).toBe(reference.float32_predictions[k]);
+    }
   });
 });

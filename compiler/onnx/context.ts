@@ -4,7 +4,7 @@
  * operands and append layers only through it, so the rules (a data operand must not be a Softmax head, weights
  * must be constants, a message names the node) live in one place.
  */
-import { ModelFormatError } from "../graph.js";
+import { ModelFormatError, UnsupportedOpError } from "../graph.js";
 import type { Layer } from "../graph.js";
 import type { OnnxNode } from "./proto.js";
 import type { DataValue, Dim, FloatValue, IntsValue, Value } from "./values.js";
@@ -48,9 +48,22 @@ export class ImportContext {
     return this.usable(v, where);
   }
 
-  /** Rejects a Softmax/LogSoftmax output used by anything but a graph output. */
+  /**
+   * Rejects a Softmax/LogSoftmax output used by anything but a graph output, and a padded image (a Pad's
+   * output) used by anything but a Conv or pooling (they read it through `window`).
+   */
   usable(v: DataValue, where: string): DataValue {
     if (v.head) throw new ModelFormatError(`${v.head.where} is not the last operation: it is followed by ${where}; Softmax and LogSoftmax are only supported at the end`);
+    if (v.pad) throw new UnsupportedOpError(`${v.pad.where} pads the data read by ${where}; mlvm supports a Pad only right before a Conv, an AveragePool, or (zero pads) a MaxPool`);
+    return v;
+  }
+
+  /** Input k of a Conv or pooling: an image, possibly a Pad's output (returned with its pads). */
+  window(node: OnnxNode, k: number, where: string): DataValue {
+    const v = this.value(node, k, where);
+    if (v.kind !== "data") throw new ModelFormatError(`${where} does not act on the tensor computed from the graph input (input ${k} is ${v.origin})`);
+    const { pad: _pad, ...unpadded } = v;
+    this.usable(unpadded, where);
     return v;
   }
 

@@ -1,11 +1,13 @@
 /**
  * One handler per ONNX operator: OP_HANDLERS maps an op type to the function that reads the node's operands
  * from the ImportContext and appends the layers it means (or sets a constant, or a reshaped view of a data
- * tensor). Adding an operator is adding one entry here. Subgraphs that mean one layer (GELU, SiLU, LayerNorm)
- * are recognised before these run, by patterns.ts.
+ * tensor). Adding an operator is adding one entry here; the image operators' handlers (Conv, poolings, Pad)
+ * are in conv.ts. Subgraphs that mean one layer (GELU, SiLU, LayerNorm) are recognised before these run, by
+ * patterns.ts.
  */
 import { INPUT, ModelFormatError, UnsupportedOpError } from "../graph.js";
 import type { ActivationKind, Layer } from "../graph.js";
+import { WINDOW_HANDLERS } from "./conv.js";
 import type { ImportContext } from "./context.js";
 import { DOUBLE, FLOAT, INT32, INT64, attrFloat, attrInt, attrInts, attrString, floatConstant } from "./proto.js";
 import type { OnnxNode } from "./proto.js";
@@ -558,11 +560,11 @@ export const OP_HANDLERS: Record<string, Handler> = {
   Erf: onlyIn("GELU (x/√2 → Erf → +1 → ·x → ·0.5)"),
   Pow: onlyIn("GELU (tanh) or LayerNorm"),
   Sqrt: onlyIn("LayerNorm"),
-  ReduceMean: onlyIn("LayerNorm (ReduceMean, Sub, Pow, ReduceMean, Add, Sqrt, Div)"),
+  ...WINDOW_HANDLERS,
 };
 
 /** The op list for "mlvm supports …" messages. */
-export const SUPPORTED_OPS = Object.keys(OP_HANDLERS).filter((op) => !["Erf", "Pow", "Sqrt", "ReduceMean", "Constant"].includes(op)).join(", ");
+export const SUPPORTED_OPS = Object.keys(OP_HANDLERS).filter((op) => !["Erf", "Pow", "Sqrt", "Constant"].includes(op)).join(", ");
 
 // ---- helpers ----
 

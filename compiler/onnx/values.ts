@@ -5,6 +5,7 @@
  * weights or integer shape tensors, known at import time.
  */
 import { ModelFormatError } from "../graph.js";
+import type { ImageShape } from "../graph.js";
 
 /** A dimension: a number, or null for the symbolic batch size. */
 export type Dim = number | null;
@@ -21,6 +22,11 @@ export interface DataValue {
   origin: string;
   /** Set when this is Softmax/LogSoftmax of another data tensor: nothing may consume it but a graph output. */
   head?: { fn: "softmax" | "log_softmax"; of: string; where: string };
+  /**
+   * Set when this is a Pad of an image (zeros around each channel's plane): `shape` is the padded shape, and
+   * `ref` still names the unpadded layer. Only a Conv or a pooling may read it (they take the zeros as padding).
+   */
+  pad?: { pads: [number, number, number, number]; where: string };
 }
 
 /** A float constant (an initializer, a Constant node, or a transpose of one), decoded on first use. */
@@ -43,6 +49,16 @@ export type Value = DataValue | FloatValue | IntsValue;
 
 export function fmtShape(shape: readonly Dim[], batchAxis = -2): string {
   return `[${shape.map((d, i) => (d === null || i === batchAxis ? "batch" : d)).join(", ")}]`;
+}
+
+/**
+ * The image a 4-D data tensor [batch, C, H, W] (or [1, C, H, W] with no batch) holds, per sample; undefined for
+ * any other shape. For a Pad's output, the padded image.
+ */
+export function imageOf(x: DataValue): ImageShape | undefined {
+  if (x.shape.length !== 4 || !(x.batchAxis === 0 || (x.batchAxis < 0 && x.shape[0] === 1))) return undefined;
+  const [, channels, height, width] = x.shape as number[];
+  return { channels, height, width };
 }
 
 /** The number of values one sample of `x` holds. */
