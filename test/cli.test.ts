@@ -144,7 +144,7 @@ describe("bad input: one line naming the problem, non-zero exit", () => {
     ["an unknown model kind", ["run", join(tmp, "model.pt"), "--input", tinyInput], /unknown model kind ".pt"/],
     ["garbage ONNX", ["compile", garbage], /not a valid ONNX model/],
     ["truncated ONNX", ["compile", truncated], /not a valid ONNX model/],
-    ["an unsupported op", ["compile", fixture("models/conv.onnx")], /Conv/],
+    ["an unsupported op", ["compile", fixture("models/lstm.onnx")], /unsupported operator LSTM/],
     ["an infinite weight", ["compile", writeJson("inf.json", '{"format":"mlvm-mlp","version":1,"input_size":1,"layers":[{"type":"dense","weights":[[1e400]],"bias":[0]}]}')], /weights\[0\]\[0\].*(Infinity|finite)/],
     ["a weight no format can hold", ["compile", writeJson("big.json", '{"format":"mlvm-mlp","version":1,"input_size":1,"layers":[{"type":"dense","weights":[[1e20]],"bias":[0]}]}')], /weight \[0\]\[0\] is 100000000000000000000, beyond what its layer's formats can hold \(\|value\| < 2\^47 with -16 fraction bits\)/],
     ["a wrong input length", ["run", fixture("models/mnist-mlp.onnx"), "--input", tinyInput], /input has 3 values, the model takes 784/],

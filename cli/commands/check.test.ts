@@ -85,12 +85,12 @@ describe("mlvm check as a user types it", () => {
     expect(lines).toHaveLength(5);
   });
 
-  it("a model mlvm refuses (a Conv layer): its one-line error, exit 1", () => {
-    const r = spawnMlvm("check", "fixtures/models/conv.onnx", "--inputs", digits);
+  it("a model mlvm refuses (an LSTM layer): its one-line error, exit 1", () => {
+    const r = spawnMlvm("check", "fixtures/models/lstm.onnx", "--inputs", digits);
     expect(r.code).toBe(1);
     expect(r.stdout).toBe("");
     expect(r.stderrLines).toHaveLength(1);
-    expect(r.stderrLines[0]).toMatch(/^mlvm check: .*Conv/);
+    expect(r.stderrLines[0]).toMatch(/^mlvm check: .*unsupported operator LSTM/);
   });
 
   it("a model onnxruntime refuses (an IR version it does not know): one line, exit 1", () => {
