@@ -18,9 +18,10 @@ import { ONE } from "../vm/fixed.js";
 import { fromHex, toHex } from "../vm/hash.js";
 import { CHUNK_WORDS, LEAF_WORDS, dataBase } from "../vm/memory.js";
 import { OPCODES, Opcode, isUnary, opcodeInfo } from "../vm/opcodes.js";
-import type { Instruction, Program } from "../vm/program.js";
+import { type Instruction, type Program, validateProgram } from "../vm/program.js";
 import { INITIAL_STATE, type State, decodeState } from "../vm/state.js";
 import { type StepWitness, type StepWitnessJson, witnessFromJson } from "../vm/witness.js";
+import { encodeWindow } from "../vm/window.js";
 import { deployFullInference } from "./full-inference.js";
 
 /** evm-neural-network's published gas for one MNIST inference fully on-chain (shared/seeds). */
@@ -124,8 +125,11 @@ export interface OpcodeGas {
  * and ends the row); each unary op src ≠ dst (two leaf reads) with 8 words on its slowest path (negative inputs in
  * (−8, 0), where ELU and LEAKY_RELU multiply, GELU and GELU_TANH evaluate their whole core, SOFTPLUS its series);
  * ADD with a, b and dst distinct (three reads); LAYERNORM's third pass src ≠ dst (four reads); ARGMAX its last leaf
- * (it stores the index); HALT.
- * The instruction sits in an 8-instruction program (a 3-level instruction proof, as MNIST's).
+ * (it stores the index); IM2COL a full 8-word piece whose segment straddles two chunks (two chunk reads, then the
+ * patch leaf); MATMUL chunk 0 of a one-chunk row (DENSE's four reads: weights, patch, bias, output); each pooling its
+ * last kernel row of 33 words (the widest segment, across two chunks), reached by running the row before it, so it
+ * reads two chunks and the destination leaf and stores the result; HALT.
+ * The instruction sits in an 8-instruction program (a 3-level instruction proof, as MNIST's), validated (but HALT's).
  */
 export async function benchOpcodeGas(verifier?: Deployed): Promise<OpcodeGas[]> {
   const v = verifier ?? (await (await InProcessEvm.create()).deploy("OneStepVerifier"));
@@ -141,9 +145,19 @@ export async function benchOpcodeGas(verifier?: Deployed): Promise<OpcodeGas[]> 
   const [a, b] = [src, src + LEAF_WORDS];
   const params: Record<string, number[]> = { "": [], alpha: [Math.round(0.2 * ONE)], "lo,hi": [(-2 * ONE) >>> 0, 2 * ONE] };
 
-  const cases: { insn: Instruction; state: State; step: string }[] = [];
+  // the windowed ops' image (1 channel, 2 rows of 40 words) at a word that is not chunk-aligned (20 past a chunk): a
+  // pooling's kernel row of 33 words straddles two chunks in both image rows, and so does IM2COL's 8-word piece at
+  // output column 8 (image words 28 … 35)
+  const image = base + 2048 + 20;
+  const plain = { strideH: 1, strideW: 1, padTop: 0, padLeft: 0, dilationH: 1, dilationW: 1 };
+  const im2colWindow = encodeWindow({ channels: 1, height: 2, width: 40, outHeight: 1, outWidth: 33, kernelH: 2, kernelW: 8, ...plain });
+  const poolWindow = encodeWindow({ channels: 1, height: 2, width: 40, outHeight: 1, outWidth: 8, kernelH: 2, kernelW: 33, ...plain });
+
+  /** advance: steps run from `state` before the measured one (a pooling's last row, with the real acc and count). */
+  const cases: { insn: Instruction; state: State; step: string; advance: number }[] = [];
   for (const info of OPCODES) {
-    const at = (args: number[], step: string, state: Partial<State> = {}) => cases.push({ insn: { opcode: info.code, args }, state: { ...INITIAL_STATE, ...state }, step });
+    const at = (args: number[], step: string, state: Partial<State> = {}, advance = 0) =>
+      cases.push({ insn: { opcode: info.code, args }, state: { ...INITIAL_STATE, ...state }, step, advance });
     if (info.code === Opcode.HALT) at([], "halts");
     else if (info.code === Opcode.DENSE) at([base, 0, 64 * CHUNK_WORDS, dst, CHUNK_WORDS, 64, 16], "a one-chunk row: 2 chunk + 2 leaf reads, writes y[r]", { i: 5 });
     else if (info.code === Opcode.ARGMAX) at([src, 16, dst], "the last of 2 leaves: 2 leaf reads, writes the index", { i: 1, acc: BigInt(words[src]), aux: 0 });
@@ -152,6 +166,11 @@ export async function benchOpcodeGas(verifier?: Deployed): Promise<OpcodeGas[]> 
       // the third pass, src ≠ dst: src, gamma, beta and dst leaves (the first two passes read one leaf, write none)
       const scale = (BigInt(12) << 40n) | BigInt(2 ** 30);
       at([src, dst, 8, 0, 16, 16, 42950], "the third pass, src ≠ dst: 4 leaf reads (src, gamma, beta, dst), writes dst's leaf", { j: 2, acc: scale, aux: -3 * ONE });
+    }
+    else if (info.code === Opcode.IM2COL) at([image, dst, ...im2colWindow], "an 8-word piece straddling two chunks: 2 chunk + 1 leaf reads, writes the patch leaf", { i: 8 });
+    else if (info.code === Opcode.MATMUL) at([base, 0, dst, CHUNK_WORDS, 64, 4, 16], "chunk 0 of a one-chunk row: 2 chunk + 2 leaf reads (weights, patch, bias, output), writes y[r]", { i: 5 });
+    else if (info.code === Opcode.MAXPOOL || info.code === Opcode.AVGPOOL || info.code === Opcode.AVGPOOL_VALID) {
+      at([image, dst, ...poolWindow], "the last kernel row, 33 words across two chunks: 2 chunk + 1 leaf reads, writes dst's leaf", {}, 1);
     }
     else if (isUnary(info.code)) at([src, dst, 8, 16, 16, ...params[info.operands.slice(5).join(",")]], "src ≠ dst, 8 words on the slow path: 2 leaf reads, writes dst's leaf");
     else throw new Error(`benchOpcodeGas has no worst case for ${info.name}`);
@@ -169,9 +188,12 @@ export async function benchOpcodeGas(verifier?: Deployed): Promise<OpcodeGas[]> 
       outputFrac: 16,
       instructions: [c.insn, ...filler, { opcode: Opcode.HALT, args: [] }],
     };
+    if (c.insn.opcode !== Opcode.HALT) validateProgram(program); // (a lone HALT's program is [HALT, HALT])
     const tree = new MemoryTree(program, words);
-    const w = tree.witness(c.state);
-    const args = [toHex(tree.stateHash(c.state)), witnessArgs(w)];
+    let state = c.state;
+    for (let k = 0; k < c.advance; k++) state = tree.apply(state);
+    const w = tree.witness(state);
+    const args = [toHex(tree.stateHash(state)), witnessArgs(w)];
     const { result, gasUsed } = await v.transact("verifyStep", args);
     if (result !== toHex(w.postStateHash)) throw new Error(`the verifier disagrees with the VM on ${opcodeInfo(c.insn.opcode)!.name}`);
     out.push({
@@ -189,9 +211,9 @@ export async function benchOpcodeGas(verifier?: Deployed): Promise<OpcodeGas[]> 
 async function main(): Promise<void> {
   const rows = await benchOpcodeGas();
   console.log(`One-step verifier gas per opcode, worst-case step at memory depth ${OPCODE_BENCH_DEPTH} (a transaction: 21,000 + calldata + execution)`);
-  console.log("  opcode        gas      calldata  reads  step");
+  console.log("  opcode          gas      calldata  reads  step");
   for (const r of rows) {
-    console.log(`  ${r.opcode.padEnd(11)} ${r.gas.toLocaleString("en-US").padStart(8)}  ${r.calldataGas.toLocaleString("en-US").padStart(8)}  ${String(r.reads).padStart(5)}  ${r.step}`);
+    console.log(`  ${r.opcode.padEnd(13)} ${r.gas.toLocaleString("en-US").padStart(8)}  ${r.calldataGas.toLocaleString("en-US").padStart(8)}  ${String(r.reads).padStart(5)}  ${r.step}`);
   }
   console.log(`  max ${Math.max(...rows.map((r) => r.gas)).toLocaleString("en-US")} gas`);
 }

@@ -69,6 +69,15 @@ library Fixed {
         return v < 0 ? -magnitude : magnitude;
     }
 
+    /// v / d rounded to nearest, ties away from zero (the rule of shiftRound), for d ≥ 1: an average pooling's mean.
+    ///   divRound(v, d) = sign(v) · floor((2·|v| + d) / (2·d))
+    /// The mean of int32 words lies in the int32 range, and so does its rounding: the cast cannot lose bits when
+    /// the accumulator holds such a sum (|v| ≤ d·2^31; |v| < 2^63 here, so 2·|v| + d cannot overflow).
+    function divRound(int256 v, uint256 d) internal pure returns (int32) {
+        int256 magnitude = ((v < 0 ? -v : v) * 2 + int256(d)) / (2 * int256(d));
+        return int32(v < 0 ? -magnitude : magnitude);
+    }
+
     /// A finished row's accumulator → its output word: shiftRound by the row's shift, saturated to int32.
     function rescale(int64 acc, uint256 shift) internal pure returns (int32) {
         return sat32(shiftRound(acc, int256(shift)));

@@ -34,4 +34,14 @@ library Opcodes {
     uint256 internal constant ADD = 0x0d;
     /// LAYERNORM src dst n params fin fout eps
     uint256 internal constant LAYERNORM = 0x0e;
+    /// IM2COL src dst channels image out kernel pad
+    uint256 internal constant IM2COL = 0x0f;
+    /// MATMUL patches weights output inputs outputs pixels shift
+    uint256 internal constant MATMUL = 0x10;
+    /// MAXPOOL src dst channels image out kernel pad
+    uint256 internal constant MAXPOOL = 0x11;
+    /// AVGPOOL src dst channels image out kernel pad
+    uint256 internal constant AVGPOOL = 0x12;
+    /// AVGPOOL_VALID src dst channels image out kernel pad
+    uint256 internal constant AVGPOOL_VALID = 0x13;
 }

@@ -5,10 +5,12 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Deployed } from "../../evm/inprocess.js";
-import { INT32_MAX, INT32_MIN } from "../../vm/fixed.js";
+import { INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN } from "../../vm/fixed.js";
 import { toHex } from "../../vm/hash.js";
 import { LEAF_WORDS } from "../../vm/memory.js";
-import { OPCODES, Opcode, type OpcodeInfo, UNARY_OPERANDS, isUnary, opcodeInfo } from "../../vm/opcodes.js";
+import { OPCODES, Opcode, type OpcodeInfo, UNARY_OPERANDS, isUnary, isWindowed, opcodeInfo } from "../../vm/opcodes.js";
+import { type StepResult, step } from "../../vm/step.js";
+import { decodeWindow } from "../../vm/window.js";
 import { expectThrow } from "../helpers/expect.js";
 import { NoStepGeneratorError, type RandomStep, STEP_KINDS, generatorFor, makeGenerator, randomStepWitnesses } from "../helpers/random-steps.js";
 import { deployVerifier, evmVerdict, tsVerdict } from "./verifier.js";
@@ -19,6 +21,27 @@ beforeAll(async () => {
 });
 
 const insnOf = (r: RandomStep) => r.program.instructions[r.state.pc];
+
+/** The step of a random witness run over its reads (vm/step.ts), to see what it did. */
+function replay(r: RandomStep): StepResult {
+  let next = 0;
+  const serve = () => r.witness.reads[next++].words;
+  return step(r.state, insnOf(r), { readLeaf: serve, readChunk: serve });
+}
+
+/** The shape of a step's reads: "c" a chunk, "l" a leaf, in order ("ccl": two segment chunks, then a leaf). */
+const readShape = (r: RandomStep) => r.witness.reads.map((x) => x.kind[0]).join("");
+
+/** Geometry features of a windowed instruction's window. */
+function windowFeatures(r: RandomStep): string[] {
+  const w = decodeWindow(insnOf(r).args);
+  const out: string[] = [];
+  if (w.padTop > 0 || w.padLeft > 0) out.push("padding");
+  if (w.strideH > 1 || w.strideW > 1) out.push("stride > 1");
+  if (w.dilationH > 1 || w.dilationW > 1) out.push("dilation > 1");
+  if (w.channels > 1) out.push("several channels");
+  return out;
+}
 
 describe("the random-step generator", () => {
   it("has a generator for every opcode of the table, and a kind for each", () => {
@@ -78,6 +101,52 @@ describe("the random-step generator", () => {
     }
     expect([...seen].sort()).toEqual(["1 reads", "3 reads", "4 reads", "in place", "pass 0", "pass 1", "pass 2", "src ≠ dst"]);
   });
+});
+
+describe("the random-step generator, convolution and pooling ops", () => {
+  it("IM2COL: pieces reading no chunk (all padding), one chunk or two (straddling), each then its patch leaf; every geometry feature", () => {
+    const seen = new Set<string>();
+    for (const r of randomStepWitnesses(Opcode.IM2COL, 400, 1, { perTree: 4 })) {
+      const result = replay(r);
+      seen.add(`reads ${readShape(r)}`);
+      for (const f of windowFeatures(r)) seen.add(f);
+      if (result.state.pc === r.state.pc + 1) seen.add("last piece (next instruction)");
+      else if (result.state.i === r.state.i + 1) seen.add("last piece of a position");
+      else seen.add("a piece inside a patch");
+      if (readShape(r) !== "l" && result.write!.words.some((v, k) => v === 0 && r.witness.reads.at(-1)!.words[k] !== 0)) seen.add("padding zeroes a word");
+    }
+    expect([...seen].sort()).toEqual(["a piece inside a patch", "dilation > 1", "last piece (next instruction)", "last piece of a position", "padding", "padding zeroes a word", "reads ccl", "reads cl", "reads l", "several channels", "stride > 1"]);
+  });
+
+  it("MATMUL: a one-chunk row (bias and output), row starts, mid-row chunks and row ends, int64 and int32 saturation", () => {
+    const seen = new Set<string>();
+    for (const r of randomStepWitnesses(Opcode.MATMUL, 400, 1, { perTree: 4 })) {
+      const result = replay(r);
+      seen.add(`reads ${readShape(r)}`);
+      if (result.state.pc === r.state.pc + 1) seen.add("last output (next instruction)");
+      if (result.state.acc === INT64_MAX || result.state.acc === INT64_MIN) seen.add("int64 saturation");
+      if (result.write?.words.some((v) => v === INT32_MAX || v === INT32_MIN)) seen.add("an int32 end written");
+      if (insnOf(r).args[5] > 1 && insnOf(r).args[4] > 1) seen.add("several channels and pixels");
+    }
+    expect([...seen].sort()).toEqual(["an int32 end written", "int64 saturation", "last output (next instruction)", "reads cc", "reads ccl", "reads ccll", "several channels and pixels"]);
+  });
+
+  it.each(OPCODES.filter((o) => isWindowed(o.code) && o.code !== Opcode.IM2COL).map((o) => [o.name, o.code] as const))(
+    "%s: kernel rows of no chunk (all padding), one or two, mid-window and last rows (dst leaf), whole windows of padding",
+    (_, code) => {
+      const seen = new Set<string>();
+      for (const r of randomStepWitnesses(code, 600, 1, { perTree: 4 })) {
+        const result = replay(r);
+        const shape = readShape(r);
+        seen.add(`reads ${shape}`);
+        for (const f of windowFeatures(r)) seen.add(f);
+        if (result.write && result.state.pc === r.state.pc + 1) seen.add("last output (next instruction)");
+        if (result.write && r.state.aux === 0 && !shape.includes("c")) seen.add("a window all padding");
+        if (!result.write && r.state.j > 0) seen.add("a carried acc and count");
+      }
+      expect([...seen].sort()).toEqual(["a carried acc and count", "a window all padding", "dilation > 1", "last output (next instruction)", "padding", "reads ", "reads c", "reads cc", "reads ccl", "reads cl", "reads l", "several channels", "stride > 1"]);
+    },
+  );
 });
 
 describe("random states of every kind, TS witness → EVM post-state == TS post-state (a sample)", () => {

@@ -6,8 +6,8 @@
  * Kinds: every opcode of the table (vm/opcodes.ts OPCODES), "unknown" (an opcode outside the table, which traps:
  * the machine halts where it is) and "halted" (a halted state, which steps to itself). A number outside the table
  * is an unknown opcode too, that one exactly. The generators are driven by the table: every unary op (isUnary)
- * gets the unary generator, its parameters drawn by operand name (alpha, lo/hi); DENSE, ARGMAX and ADD have their
- * own. An opcode the table gains without a generator (or a unary op with a parameter name not known here) makes
+ * gets the unary generator, its parameters drawn by operand name (alpha, lo/hi); every windowed op (isWindowed:
+ * IM2COL and the poolings) the window generator; DENSE, ARGMAX, ADD, LAYERNORM and MATMUL have their own. An opcode the table gains without a generator (or a unary op with a parameter name not known here) makes
  * generatorFor throw NoStepGeneratorError, and test/evm/random-steps.test.ts fails on it.
  *
  * Each memory is hashed once (MemoryTree) and proves `perTree` witnesses from different registers; before most
@@ -31,6 +31,15 @@
  *     of the three passes, with the true sum / mean / scale of the words before or random ones of the same ranges;
  *   - ARGMAX: n 1 … 40, src anywhere, dst any data word (possibly inside src); mid-scan acc / aux either the true
  *     best so far or a random int32 value with a random index already scanned;
+ *   - MATMUL: as DENSE (rows of 1–4 chunks, full or partial, acc near ±2^63 …) over 1–6 output channels × 1–6
+ *     pixels; registers i = oc·pixels + p < outputs·pixels, chunk j, acc = 0 on a row's first chunk;
+ *   - IM2COL, MAXPOOL, AVGPOOL, AVGPOOL_VALID (randomWindow): 1–4 channels, images up to 12 × 40 at any word address
+ *     (segments straddle chunk boundaries), kernels up to 5 rows and up to the 33-word segment bound in columns,
+ *     strides and dilations 1–3 (IM2COL's column dilation up to 4), padding none / "same"-like / whole kernel rows
+ *     of it, outputs of the natural size or any up to 2 past it (windows wholly in the padding); IM2COL's registers
+ *     any output position and any piece start of its patch; a pooling's any output and kernel row, with acc / aux
+ *     the true running largest or sum and count of the rows before, or a random count with a value such a count
+ *     can have. A quarter of the time the registers are chosen among those whose segment straddles two chunks;
  *   - HALT: the program's last instruction, or a pc past it served by the program tree's HALT padding;
  *   - unknown: an opcode byte outside the table with random u32 operands and random registers (a trap keeps them);
  *   - halted: random registers and pc, halted set;
@@ -41,8 +50,9 @@ import { MemoryTree } from "../../interpreter/witness-reference.js";
 import { MlvmError } from "../../vm/errors.js";
 import { INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, MAX_FRAC, MAX_SHIFT, ONE } from "../../vm/fixed.js";
 import { CHUNK_WORDS, FlatMemory, LEAF_WORDS, dataBase } from "../../vm/memory.js";
-import { OPCODES, Opcode, type OpcodeInfo, UNARY_OPERANDS, isUnary, opcodeInfo } from "../../vm/opcodes.js";
+import { OPCODES, Opcode, type OpcodeInfo, UNARY_OPERANDS, isUnary, isWindowed, opcodeInfo } from "../../vm/opcodes.js";
 import { type Instruction, type Program, MAX_OPERANDS, validateProgram } from "../../vm/program.js";
+import { type Window, SEGMENT_WORDS, decodeWindow, encodeWindow, imageAddress, imageColumn, outputPixels, patchWords, windowRow } from "../../vm/window.js";
 import { layerMean, layerScale, squareTerm } from "../../vm/layernorm.js";
 import type { State } from "../../vm/state.js";
 import { step } from "../../vm/step.js";
@@ -214,6 +224,20 @@ function randomRegisters(rand: Rand, pc: number, insn: Instruction, memory: Int3
     }
     case Opcode.LAYERNORM:
       return layerNormRegisters(rand, base, insn, memory);
+    case Opcode.MATMUL: {
+      const [, , , inputs, outputs, pixels] = insn.args;
+      const chunks = Math.ceil(inputs / CHUNK_WORDS);
+      const rows = outputs * pixels;
+      const i = chance(rand, 0.2) ? rows - 1 : randInt(rand, 0, rows - 1);
+      const j = chance(rand, 0.25) ? chunks - 1 : chance(rand, 0.2) ? 0 : randInt(rand, 0, chunks - 1);
+      return { ...base, i, j, acc: j === 0 ? 0n : randomAcc(rand) };
+    }
+    case Opcode.IM2COL:
+      return im2colRegisters(rand, base, insn);
+    case Opcode.MAXPOOL:
+    case Opcode.AVGPOOL:
+    case Opcode.AVGPOOL_VALID:
+      return poolRegisters(rand, base, insn, memory);
     default:
       throw new NoStepGeneratorError(`no registers for opcode ${insn.opcode}`);
   }
@@ -281,7 +305,10 @@ export function makeGenerator(info: OpcodeInfo): StepGenerator {
       return { operands: addOperands, leafCount: (args) => Math.ceil(args[3] / LEAF_WORDS) };
     case "LAYERNORM":
       return { operands: layerNormOperands };
+    case "MATMUL":
+      return { operands: matmulOperands };
   }
+  if (isWindowed(info.code)) return { operands: (rand, depth) => windowOperands(rand, depth, info.code) };
   if (isUnary(info.code) && UNARY_OPERANDS.every((name, k) => info.operands[k] === name)) {
     const params = info.operands.slice(UNARY_OPERANDS.length);
     const draw = PARAMETERS[params.join(",")];
@@ -430,6 +457,178 @@ function layerNormRegisters(rand: Rand, base: State, insn: Instruction, memory: 
   const v = words.reduce((a, x) => a + squareTerm(x, mean, n), 0n);
   const scale = real ? layerScale(v, n, fin, eps) : chance(rand, 0.1) ? 0n : (BigInt(randInt(rand, 0, 31)) << 40n) | BigInt(randInt(rand, 2 ** 28, 2 ** 31 - 1));
   return { ...base, i, j, acc: scale, aux: mean };
+}
+
+/**
+ * MATMUL patches weights output inputs outputs pixels shift: rows of 1–4 chunks (full, one word into the last, or
+ * partial), 1–6 output channels × 1–6 pixels, patches anywhere chunk-aligned (mostly in the data region), weights and
+ * their biases preferably in the model region, output in the data region; shift as DENSE's.
+ */
+function matmulOperands(rand: Rand, depth: number): number[] {
+  const base = dataBase(depth);
+  const end = 2 * base;
+  for (;;) {
+    const chunks = pick(rand, [1, 1, 2, 3, 4]);
+    const inputs = chance(rand, 0.4) ? chunks * CHUNK_WORDS : chance(rand, 0.1) ? (chunks - 1) * CHUNK_WORDS + 1 : randInt(rand, (chunks - 1) * CHUNK_WORDS + 1, chunks * CHUNK_WORDS);
+    const stride = chunks * CHUNK_WORDS;
+    const outputs = chance(rand, 0.2) ? 1 : randInt(rand, 1, 6);
+    const pixels = chance(rand, 0.2) ? 1 : randInt(rand, 1, 6);
+    const weightWords = stride * outputs + outputs; // the rows, then the biases
+    if (weightWords + LEAF_WORDS > end || stride * pixels > end || outputs * pixels > base) continue;
+    const weightsEnd = weightWords + LEAF_WORDS <= base && chance(rand, 0.8) ? base : end - LEAF_WORDS;
+    const weights = CHUNK_WORDS * randInt(rand, 0, Math.floor((weightsEnd - weightWords) / CHUNK_WORDS));
+    const patches = chance(rand, 0.7) && stride * pixels <= base ? base + CHUNK_WORDS * randInt(rand, 0, (base - stride * pixels) / CHUNK_WORDS) : CHUNK_WORDS * randInt(rand, 0, (end - stride * pixels) / CHUNK_WORDS);
+    const output = randInt(rand, base, end - outputs * pixels);
+    const shift = chance(rand, 0.5) ? pick(rand, [16, 16, 24, 32 - randomFormat(rand), 0, MAX_SHIFT]) : randInt(rand, 0, MAX_SHIFT);
+    return [patches, weights, output, inputs, outputs, pixels, Math.min(shift, MAX_SHIFT)];
+  }
+}
+
+/**
+ * A random window geometry for `opcode` (vm/window.ts) that validation accepts: 1–4 channels, images up to 12 rows
+ * and 40 columns (wide rows give segments across chunk boundaries), kernels 1–5 rows and up to the segment bound
+ * in columns (a pooling row of up to 33 words, IM2COL's 8-column pieces at dilations up to 4), strides and row
+ * dilations 1–3, padding none, within the kernel or past it (whole kernel rows of padding), and the output size
+ * the image gives (with 0–2 rows and columns of bottom/right padding) or any size up to 2 past it.
+ */
+export function randomWindow(rand: Rand, opcode: number): Window {
+  const im2col = opcode === Opcode.IM2COL;
+  const dilationW = chance(rand, 0.65) ? 1 : randInt(rand, 2, im2col ? 4 : 3);
+  // columns a step reads: IM2COL at most 8 of them, a pooling all KW; their span is bounded by SEGMENT_WORDS
+  const widest = im2col ? (chance(rand, 0.2) ? 12 : 6) : Math.floor((SEGMENT_WORDS - 1) / dilationW) + 1;
+  const kernelW = chance(rand, 0.25) ? randInt(rand, Math.min(widest, 6), widest) : randInt(rand, 1, Math.min(widest, 5));
+  const kernelH = randInt(rand, 1, chance(rand, 0.2) ? 5 : 3);
+  const [strideH, strideW, dilationH] = [randInt(rand, 1, 3), chance(rand, 0.5) ? 1 : randInt(rand, 2, 3), chance(rand, 0.7) ? 1 : randInt(rand, 2, 3)];
+  const extentH = (kernelH - 1) * dilationH + 1;
+  const extentW = (kernelW - 1) * dilationW + 1;
+  // no padding, "same"-like padding (up to half the kernel's extent), or (rarely) whole kernel rows of it and more
+  const pad = (extent: number) => (chance(rand, 0.4) ? 0 : chance(rand, 0.85) ? randInt(rand, 1, Math.max(1, extent >> 1)) : Math.min(extent + randInt(rand, -1, 2), 255));
+  const [padTop, padLeft] = [pad(extentH), pad(extentW)];
+  const height = randInt(rand, chance(rand, 0.1) ? 1 : 3, chance(rand, 0.3) ? 12 : 6);
+  const width = chance(rand, 0.35) ? randInt(rand, Math.max(16, extentW), 40) : randInt(rand, chance(rand, 0.1) ? 1 : Math.min(extentW, 10), 10);
+  const natural = (size: number, before: number, extent: number, stride: number) => {
+    const n = Math.floor((size + before + randInt(rand, 0, 2) - extent) / stride) + 1;
+    return chance(rand, 0.8) ? Math.max(1, n) : randInt(rand, 1, Math.max(1, n) + 2);
+  };
+  return {
+    channels: chance(rand, 0.4) ? 1 : randInt(rand, 2, 4),
+    height,
+    width,
+    outHeight: natural(height, padTop, extentH, strideH),
+    outWidth: natural(width, padLeft, extentW, strideW),
+    kernelH,
+    kernelW,
+    strideH,
+    strideW,
+    padTop,
+    padLeft,
+    dilationH,
+    dilationW,
+  };
+}
+
+/**
+ * src dst channels image out kernel pad of IM2COL or a pooling: a random window (randomWindow) that fits the memory,
+ * the image at any word address (mostly in the data region; not chunk-aligned, so segments straddle chunks), the
+ * patch rows (IM2COL, chunk-aligned) or the pooled words anywhere in the data region.
+ */
+function windowOperands(rand: Rand, depth: number, opcode: number): number[] {
+  const base = dataBase(depth);
+  for (;;) {
+    const w = randomWindow(rand, opcode);
+    const image = w.channels * w.height * w.width;
+    const out = opcode === Opcode.IM2COL ? Math.ceil(patchWords(w) / CHUNK_WORDS) * CHUNK_WORDS * outputPixels(w) : w.channels * outputPixels(w);
+    if (image + CHUNK_WORDS > 2 * base || out > base) continue;
+    const src = chance(rand, 0.7) && image <= base ? randInt(rand, base, 2 * base - image) : randInt(rand, 0, 2 * base - image);
+    const dst = opcode === Opcode.IM2COL ? base + CHUNK_WORDS * randInt(rand, 0, (base - out) / CHUNK_WORDS) : randInt(rand, base, 2 * base - out);
+    return [src, dst, ...encodeWindow(w)];
+  }
+}
+
+/** The first words of IM2COL's pieces: 0 and every multiple of KW or of 8 below K (vm/window.ts im2colPieces). */
+export function im2colPieceStarts(w: Window): number[] {
+  const starts: number[] = [];
+  for (let k = 0; k < patchWords(w); k++) if (k % w.kernelW === 0 || k % LEAF_WORDS === 0) starts.push(k);
+  return starts;
+}
+
+/**
+ * Whether the step of a windowed instruction at output (position or index) `i`, piece start or kernel row `j`, reads
+ * its segment from two chunks (the segment's first and last words in different chunks).
+ */
+function straddles(insn: Instruction, i: number, j: number): boolean {
+  const w = decodeWindow(insn.args);
+  const pixels = outputPixels(w);
+  let c: number, pixel: number, kh: number, kw0: number, kw1: number;
+  if (insn.opcode === Opcode.IM2COL) {
+    const row = Math.floor(j / w.kernelW);
+    [pixel, c, kh, kw0] = [i, Math.floor(row / w.kernelH), row % w.kernelH, j % w.kernelW];
+    kw1 = kw0 + Math.min((row + 1) * w.kernelW, Math.floor(j / LEAF_WORDS) * LEAF_WORDS + LEAF_WORDS, patchWords(w)) - j;
+  } else [c, pixel, kh, kw0, kw1] = [Math.floor(i / pixels), i % pixels, j, 0, w.kernelW];
+  const ow = pixel % w.outWidth;
+  const span = windowRow(w, Math.floor(pixel / w.outWidth), ow, kh, kw0, kw1);
+  if (span.hi === span.lo) return false;
+  const first = imageAddress(w, insn.args[0], c, span.ih, imageColumn(w, ow, span.lo));
+  return Math.floor(first / CHUNK_WORDS) !== Math.floor((first + (span.hi - span.lo - 1) * w.dilationW) / CHUNK_WORDS);
+}
+
+/** Registers (i, j) drawn by `draw`, or a quarter of the time the first of 64 draws whose segment straddles two chunks. */
+function preferStraddling(rand: Rand, insn: Instruction, draw: () => [number, number]): [number, number] {
+  const first = draw();
+  if (!chance(rand, 0.25)) return first;
+  for (let t = 0; t < 64; t++) {
+    const [i, j] = draw();
+    if (straddles(insn, i, j)) return [i, j];
+  }
+  return first;
+}
+
+/** IM2COL's registers: any output position (often the last), any piece of its patch (often the first or last). */
+function im2colRegisters(rand: Rand, base: State, insn: Instruction): State {
+  const w = decodeWindow(insn.args);
+  const pixels = outputPixels(w);
+  const starts = im2colPieceStarts(w);
+  const [i, j] = preferStraddling(rand, insn, () => [
+    chance(rand, 0.2) ? pixels - 1 : randInt(rand, 0, pixels - 1),
+    chance(rand, 0.15) ? starts[starts.length - 1] : chance(rand, 0.1) ? 0 : pick(rand, starts),
+  ]);
+  return { ...base, i, j };
+}
+
+/**
+ * A pooling's registers at output r (often the last), kernel row kh (often the last): acc and aux the true running
+ * largest / sum and count of the window's positions in rows 0 … kh−1 (half the time), or a random count of at most
+ * kh·KW positions with a largest word / a sum any such count of int32 words can have (acc = 0 when none).
+ */
+function poolRegisters(rand: Rand, base: State, insn: Instruction, memory: Int32Array): State {
+  const w = decodeWindow(insn.args);
+  const pixels = outputPixels(w);
+  const outputs = w.channels * pixels;
+  const [i, j] = preferStraddling(rand, insn, () => [
+    chance(rand, 0.2) ? outputs - 1 : randInt(rand, 0, outputs - 1),
+    chance(rand, 0.35) ? w.kernelH - 1 : randInt(rand, 0, w.kernelH - 1),
+  ]);
+  if (chance(rand, 0.5)) {
+    const c = Math.floor(i / pixels);
+    const [oh, ow] = [Math.floor((i % pixels) / w.outWidth), (i % pixels) % w.outWidth];
+    let [acc, aux] = [0n, 0];
+    for (let kh = 0; kh < j; kh++) {
+      const span = windowRow(w, oh, ow, kh, 0, w.kernelW);
+      for (let kw = span.lo; kw < span.hi; kw++) {
+        const v = BigInt(memory[imageAddress(w, insn.args[0], c, span.ih, imageColumn(w, ow, kw))]);
+        if (insn.opcode !== Opcode.MAXPOOL) acc += v;
+        else if (aux === 0 || v > acc) acc = v;
+        aux++;
+      }
+    }
+    return { ...base, i, j, acc, aux };
+  }
+  const aux = chance(rand, 0.2) ? j * w.kernelW : randInt(rand, 0, j * w.kernelW);
+  if (aux === 0) return { ...base, i, j };
+  if (insn.opcode === Opcode.MAXPOOL) return { ...base, i, j, acc: BigInt(randomWord(rand, pick(rand, MODES))), aux };
+  const r = rand();
+  const acc = r < 0.15 ? BigInt(aux) * BigInt(pick(rand, [INT32_MIN, INT32_MAX])) : r < 0.6 ? BigInt(aux) * BigInt(randomWord(rand, pick(rand, MODES))) / 2n : BigInt(randInt(rand, -aux, aux)) * BigInt(randomWord(rand, "mnist"));
+  return { ...base, i, j, acc, aux };
 }
 
 function argmaxOperands(rand: Rand, depth: number): number[] {

@@ -17,6 +17,7 @@ import { MemoryTree } from "../../interpreter/witness-reference.js";
 import { opcodeInfo } from "../../vm/opcodes.js";
 import { INITIAL_STATE } from "../../vm/state.js";
 import { Opcode, UNARY_OPCODES, opsProgram } from "../evm/traces-ops.js";
+import { makeCnnWitnessFixtures } from "./witness-fixtures-cnn.js";
 import { mnist, mnistInput } from "./models.js";
 
 export interface WitnessFixture {
@@ -98,5 +99,6 @@ export function makeWitnessFixtures(): WitnessFixture[] {
     ["layernorm-scale", 26, "LAYERNORM's second pass ends: the packed scale goes to acc"],
     ["layernorm-output", 27, "LAYERNORM's third pass, in place: reads src's leaf, gamma's and beta's, writes src's"],
   ]);
+  fixtures.push(...makeCnnWitnessFixtures());
   return fixtures;
 }
