@@ -2,20 +2,21 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { MerkleTree } from "merkletreejs";
 import { describe, expect, it } from "vitest";
 import { compileGraph } from "../../compiler/compile.js";
-import { prng, randInt } from "../../datasets/synthetic.js";
 import { mnist, mnistInput, randomGraph, randomInput } from "../../test/helpers/models.js";
 import { TAG, toHex } from "../../vm/hash.js";
-import { INT32_MAX, INT32_MIN, MAX_FRAC, MAX_SHIFT, ONE } from "../../vm/fixed.js";
-import { CHUNK_WORDS, LEAF_WORDS, dataBase } from "../../vm/memory.js";
+import { FlatMemory, LEAF_WORDS, type MemoryReader, dataBase } from "../../vm/memory.js";
 import { emptySubtrees, merkleRoot, rootFromProof } from "../../vm/merkle.js";
-import { OPCODES, Opcode, isUnary } from "../../vm/opcodes.js";
-import { type Instruction, type Program, dataExtent, validateProgram } from "../../vm/program.js";
+import { Opcode, isUnary } from "../../vm/opcodes.js";
+import { dataExtent } from "../../vm/program.js";
+import { INITIAL_STATE } from "../../vm/state.js";
+import { step } from "../../vm/step.js";
 import { verifyStep } from "../../vm/onestep.js";
 import { decodeState } from "../../vm/state.js";
 import { witnessFromJson, witnessToJson } from "../../vm/witness.js";
-import { type Executable, run } from "../run.js";
+import { type Executable, initialMemory, run } from "../run.js";
 import { referenceTrace } from "../trace-reference.js";
 import { StaleTraceError, UnsupportedOpcodeError, WasmMachine } from "./machine.js";
+import { BODY_OPCODES, WINDOW_OPCODES, randomProgram as randomProgramOf } from "./random-programs.js";
 
 const model = mnist();
 const machine = new WasmMachine(model);
@@ -144,108 +145,9 @@ describe("step witnesses", () => {
 // Random programs over every opcode (formats, shifts, parameters, in place and not, ragged n), written here
 // rather than compiled, so that they reach what no compiled model does: every format pair, saturation everywhere.
 
-type Rand = () => number;
-const chance = (rand: Rand, p: number) => rand() < p;
-const pickOf = <T>(rand: Rand, xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
-
-/** A word of one of the magnitudes that matter: zero, small, a Q16.16 activation, large, the int32 ends. */
-function randomWord(rand: Rand): number {
-  switch (randInt(rand, 0, 5)) {
-    case 0:
-      return 0;
-    case 1:
-      return randInt(rand, -300, 300);
-    case 2:
-      return randInt(rand, -8 * ONE, 8 * ONE);
-    case 3:
-      return randInt(rand, -(2 ** 24), 2 ** 24);
-    case 4:
-      return pickOf(rand, [INT32_MIN, INT32_MAX, INT32_MIN + 1, INT32_MAX - 1, 2 ** 30, -(2 ** 30)]);
-    default:
-      return randInt(rand, INT32_MIN, INT32_MAX);
-  }
-}
-
-const randomFrac = (rand: Rand) => (chance(rand, 0.5) ? pickOf(rand, [0, 8, 16, 24]) : randInt(rand, 0, MAX_FRAC));
-/** A count: mostly not a multiple of 8, so that a last leaf is partial. */
-const randomCount = (rand: Rand, max: number) => (chance(rand, 0.2) ? LEAF_WORDS * randInt(rand, 1, max / LEAF_WORDS) : randInt(rand, 1, max));
-/** A signed parameter as the u32 operand carries it. */
-const u32 = (v: number) => v >>> 0;
-
-/** One random instruction over a memory of depth `depth`; validateProgram decides whether it is kept. */
-function randomInstruction(rand: Rand, depth: number, opcode: number): Instruction {
-  const base = dataBase(depth);
-  const leafIn = (lo: number, hi: number) => lo + LEAF_WORDS * randInt(rand, 0, (hi - lo) / LEAF_WORDS - 1);
-  const dataLeaf = () => leafIn(base, 2 * base - 64);
-  const sourceLeaf = () => (chance(rand, 0.6) ? dataLeaf() : leafIn(0, base));
-  if (opcode === Opcode.DENSE) {
-    const inputs = randInt(rand, 1, 80);
-    const outputs = randInt(rand, 1, 9);
-    const span = Math.ceil(inputs / CHUNK_WORDS) * CHUNK_WORDS;
-    const input = chance(rand, 0.7) ? base : CHUNK_WORDS * randInt(rand, 0, (2 * base - span) / CHUNK_WORDS - 1);
-    const weights = CHUNK_WORDS * randInt(rand, 0, (base - span * outputs) / CHUNK_WORDS);
-    const bias = randInt(rand, 0, base - outputs);
-    const output = randInt(rand, base, 2 * base - outputs);
-    const shift = chance(rand, 0.5) ? pickOf(rand, [0, 8, 16, 24, MAX_SHIFT]) : randInt(rand, 0, MAX_SHIFT);
-    return { opcode, args: [input, weights, bias, output, inputs, outputs, shift] };
-  }
-  if (opcode === Opcode.LAYERNORM) {
-    const n = randomCount(rand, 48);
-    const src = sourceLeaf();
-    const dst = chance(rand, 0.4) && src >= base ? src : dataLeaf();
-    const params = leafIn(0, base - 2 * 56); // gamma then beta, each ⌈n/8⌉ leaves, in the model region
-    const eps = u32(pickOf(rand, [0, 1, 43, 429497, randInt(rand, 0, 2 ** 32 - 1)])); // Q0.32: 0, 2^−32, 1e-8, 1e-4, any
-    return { opcode, args: [src, dst, n, params, randomFrac(rand), randomFrac(rand), eps] };
-  }
-  if (opcode === Opcode.ARGMAX) return { opcode, args: [sourceLeaf(), randomCount(rand, 48), randInt(rand, base, 2 * base - 1)] };
-  if (opcode === Opcode.ADD) {
-    const a = sourceLeaf();
-    const b = chance(rand, 0.15) ? a : sourceLeaf();
-    const roll = rand();
-    const dst = roll < 0.25 && a >= base ? a : roll < 0.5 && b >= base ? b : dataLeaf();
-    return { opcode, args: [a, b, dst, randomCount(rand, 48), randomFrac(rand), randomFrac(rand), randomFrac(rand)] };
-  }
-  const src = sourceLeaf();
-  const dst = chance(rand, 0.4) && src >= base ? src : dataLeaf();
-  const alpha = () => u32(chance(rand, 0.5) ? pickOf(rand, [0, 655, 13107, ONE, -ONE, 2 * ONE]) : randomWord(rand));
-  const lo = randomWord(rand);
-  const hi = randomWord(rand);
-  const params =
-    opcode === Opcode.CLIP ? [u32(Math.min(lo, hi)), u32(Math.max(lo, hi))] : opcode === Opcode.LEAKY_RELU || opcode === Opcode.ELU ? [alpha()] : [];
-  return { opcode, args: [src, dst, randomCount(rand, 48), randomFrac(rand), randomFrac(rand), ...params] };
-}
-
-const BODY_OPCODES = OPCODES.map((o) => o.code).filter((c) => c !== Opcode.HALT);
-
-/** A valid random program (3 … 10 instructions, then HALT), its model image and a few inputs. */
-function randomProgram(seed: number): { model: Executable; inputs: Int32Array[] } {
-  const rand = prng(seed);
-  const depth = pickOf(rand, [7, 8]);
-  const base = dataBase(depth);
-  const inputLength = randInt(rand, 1, 70);
-  const instructions: Instruction[] = [];
-  const count = randInt(rand, 3, 10);
-  while (instructions.length < count) {
-    const insn = randomInstruction(rand, depth, pickOf(rand, BODY_OPCODES));
-    const candidate: Program = {
-      memoryDepth: depth, flags: 0, inputLength, outputAddress: base, outputLength: 64, inputFrac: 16, outputFrac: 16,
-      instructions: [...instructions, insn, { opcode: Opcode.HALT, args: [] }],
-    };
-    try {
-      validateProgram(candidate);
-      instructions.push(insn);
-    } catch {
-      // an access out of range or misaligned: draw again
-    }
-  }
-  const program = validateProgram({
-    memoryDepth: depth, flags: 0, inputLength, outputAddress: base, outputLength: 64, inputFrac: 16, outputFrac: 16,
-    instructions: [...instructions, { opcode: Opcode.HALT, args: [] }],
-  });
-  const image = Int32Array.from({ length: base - randInt(rand, 0, 64) }, () => randomWord(rand));
-  const inputs = Array.from({ length: 3 }, () => Int32Array.from({ length: inputLength }, () => randomWord(rand)));
-  return { model: { program, image }, inputs };
-}
+/** The programs before issue 13's window ops: the same seeds draw the same programs as they always did. */
+const LEAF_OPCODES = BODY_OPCODES.filter((c) => !WINDOW_OPCODES.includes(c));
+const randomProgram = (seed: number) => randomProgramOf(seed, { opcodes: LEAF_OPCODES });
 
 /** The data region a run leaves, as the kernel holds it. */
 function kernelData(m: WasmMachine): number[] {
@@ -290,7 +192,7 @@ describe("random programs over every opcode: the kernel ≡ interpreter/run.ts",
 
   it("the programs cover every opcode, in place and not, ADD into a and into b, and partial last leaves", () => {
     const all = programs.flatMap((p) => p.model.program.instructions);
-    expect(new Set(all.map((i) => i.opcode))).toEqual(new Set(OPCODES.map((o) => o.code)));
+    expect(new Set(all.map((i) => i.opcode))).toEqual(new Set([Opcode.HALT, ...LEAF_OPCODES]));
     const unary = all.filter((i) => isUnary(i.opcode));
     expect(unary.filter((i) => i.args[0] === i.args[1]).length).toBeGreaterThan(50);
     expect(unary.filter((i) => i.args[0] !== i.args[1]).length).toBeGreaterThan(50);
@@ -303,9 +205,9 @@ describe("random programs over every opcode: the kernel ≡ interpreter/run.ts",
 
   it("a program with an opcode the kernel does not run is refused when the machine is built, by name", () => {
     const { model } = programs[0];
-    const program = { ...model.program, instructions: [{ opcode: 0x0f, args: [] }, ...model.program.instructions] };
+    const program = { ...model.program, instructions: [{ opcode: 0x14, args: [] }, ...model.program.instructions] };
     expect(() => new WasmMachine({ program, image: model.image })).toThrow(UnsupportedOpcodeError);
-    expect(() => new WasmMachine({ program, image: model.image })).toThrow("instruction 0 is 0xf, which the WASM kernel does not run");
+    expect(() => new WasmMachine({ program, image: model.image })).toThrow("instruction 0 is 0x14, which the WASM kernel does not run");
   });
 
   it("a run's saturations replace the previous run's; a model that never saturates reports none", () => {
@@ -339,5 +241,103 @@ describe("random programs over every opcode: the kernel ≡ interpreter/run.ts",
       }
       expect(m.saturations()).toEqual(saturations);
     }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Issue 13: IM2COL, MATMUL (often over the patches of the IM2COL before it), MAXPOOL, AVGPOOL, AVGPOOL_VALID with
+// random geometries (vm/window.ts), mixed with DENSE, RELU and ADD, in memories of depth 9 or 10.
+
+const WINDOW_MIX = [...WINDOW_OPCODES, ...WINDOW_OPCODES, Opcode.DENSE, Opcode.RELU, Opcode.ADD];
+const windowProgram = (seed: number) => randomProgramOf(seed, { opcodes: WINDOW_MIX, depths: [9, 10], count: [2, 7] });
+
+/** What the TypeScript steps of a run did that the tests want covered: per opcode, steps reading 0, 1, 2 chunks. */
+function readProfile(model: Executable, input: Int32Array): Map<number, number[]> {
+  const memory: FlatMemory = initialMemory(model, input);
+  const profile = new Map<number, number[]>();
+  let state = INITIAL_STATE;
+  while (!state.halted) {
+    let chunks = 0;
+    const counting: MemoryReader = { readLeaf: (a) => memory.readLeaf(a), readChunk: (a) => (chunks++, memory.readChunk(a)) };
+    const opcode = model.program.instructions[state.pc].opcode;
+    const r = step(state, model.program.instructions[state.pc], counting);
+    if (r.write) memory.write(r.write);
+    state = r.state;
+    const counts = profile.get(opcode) ?? [0, 0, 0];
+    counts[Math.min(chunks, 2)]++;
+    profile.set(opcode, counts);
+  }
+  return profile;
+}
+
+describe("random programs with windows and MATMUL: the kernel ≡ interpreter/run.ts", () => {
+  const PROGRAMS = 200;
+  const programs = Array.from({ length: PROGRAMS }, (_, seed) => windowProgram(5000 + seed));
+
+  it(`${PROGRAMS} programs × 3 inputs: the whole data region word for word, and the saturations count for count`, () => {
+    let matmulAccumulateClamps = 0;
+    let saturatedMatmuls = 0;
+    for (const { model, inputs } of programs) {
+      const m = new WasmMachine(model);
+      for (const input of inputs) {
+        const output = m.run(input);
+        const expected = run(model, input);
+        expect(Array.from(output)).toEqual(Array.from(expected.output));
+        expect(kernelData(m)).toEqual(referenceData(model, expected.memory.words));
+        expect(m.saturations()).toEqual(expected.saturations);
+        for (const { pc, count } of expected.saturations) {
+          const insn = model.program.instructions[pc];
+          if (insn.opcode !== Opcode.MATMUL) continue;
+          saturatedMatmuls++;
+          if (count > insn.args[4] * insn.args[5]) matmulAccumulateClamps++; // more clamps than outputs: an int64 clamp
+        }
+      }
+    }
+    expect(saturatedMatmuls).toBeGreaterThan(50);
+    expect(matmulAccumulateClamps).toBeGreaterThan(5);
+  });
+
+  it("the programs cover every window op, convolutions over the IM2COL before them, straddling and all-padding kernel rows", () => {
+    const all = programs.flatMap((p) => p.model.program.instructions);
+    for (const code of WINDOW_OPCODES) expect(all.filter((i) => i.opcode === code).length, `opcode ${code}`).toBeGreaterThan(40);
+    const convolutions = programs.filter(({ model: { program } }) =>
+      program.instructions.some((insn, pc) => insn.opcode === Opcode.MATMUL && pc > 0 && program.instructions[pc - 1].opcode === Opcode.IM2COL && program.instructions[pc - 1].args[1] === insn.args[0]),
+    );
+    expect(convolutions.length).toBeGreaterThan(30);
+    const total = new Map<number, number[]>();
+    for (const { model, inputs } of programs.slice(0, 80)) {
+      for (const [code, counts] of readProfile(model, inputs[0])) {
+        const t = total.get(code) ?? [0, 0, 0];
+        counts.forEach((c, k) => (t[k] += c));
+        total.set(code, t);
+      }
+    }
+    // [steps reading no chunk (a kernel row all padding), one chunk, two chunks (a segment straddling a boundary)]
+    for (const code of [Opcode.IM2COL, Opcode.MAXPOOL, Opcode.AVGPOOL, Opcode.AVGPOOL_VALID]) {
+      const [none, one, two] = total.get(code)!;
+      expect(none, `opcode ${code}`).toBeGreaterThan(20);
+      expect(one, `opcode ${code}`).toBeGreaterThan(100);
+      expect(two, `opcode ${code}`).toBeGreaterThan(20);
+    }
+  });
+
+  it("traced runs over programs with every window op: every state hash equals the reference's, and witnesses verify", () => {
+    const chosen = programs.filter((p) => p.model.program.instructions.length <= 6).slice(0, 30);
+    const seen = new Set<number>();
+    for (const { model, inputs } of chosen) {
+      const m = new WasmMachine(model, { checkpointInterval: 11 });
+      const input = inputs[2];
+      const trace = m.trace(input);
+      const expected = referenceTrace(model, input);
+      expect(trace.steps).toBe(expected.length - 1);
+      expected.forEach((h, k) => expect(toHex(trace.stateHash(k))).toBe(toHex(h)));
+      expect(m.saturations()).toEqual(run(model, input).saturations);
+      for (let k = 0; k < trace.steps; k += 5) {
+        const w = trace.witness(k);
+        expect(toHex(verifyStep(trace.stateHash(k), w))).toBe(toHex(trace.stateHash(k + 1)));
+        if (!decodeState(w.preState).state.halted) seen.add(model.program.instructions[decodeState(w.preState).state.pc].opcode);
+      }
+    }
+    for (const code of WINDOW_OPCODES) expect(seen.has(code), `opcode ${code}`).toBe(true);
   });
 });

@@ -9,6 +9,11 @@
  * and reads the proofs. Memory: ⌈(N + 1) / interval⌉ · (40 + 4 · data words) bytes — for MNIST (N = 3503,
  * 1,024 data words) 14 checkpoints, 58 KB.
  *
+ * Plain runs take the kernel's fast path (assembly/fast.ts): whole instructions in tight loops where a check made
+ * once per model proves the result equals the steps' (no int64 clamp possible in a DENSE or MATMUL row, no write
+ * landing on a later read), and the step function everywhere else; they leave the same memory, registers and
+ * saturation counts as stepping (fast.test.ts). Traced runs and witness replays always step.
+ *
  * Saturation: the kernel counts, per instruction, the values each run clamps (vm/step.ts StepResult.saturated
  * summed per pc); saturations() reports them for the last run, plain or traced (witness replays do not count).
  */
@@ -35,6 +40,11 @@ interface Kernel {
   saturationsPointer(): number;
   resetMachine(): void;
   runSteps(limit: bigint): bigint;
+  runFast(limit: bigint): bigint;
+  setupFast(): void;
+  fastStepsPointer(): number;
+  fastPlansPointer(): number;
+  planFast(): void;
   implementsOpcode(op: number): number;
   setupTrace(steps: number, interval: number): void;
   programRootPointer(): number;
@@ -71,10 +81,18 @@ export class UnsupportedOpcodeError extends MlvmError {}
 /** A Trace used after its machine ran another input: its tree and checkpoints are gone. */
 export class StaleTraceError extends MlvmError {}
 
+export interface WasmMachineOptions {
+  /** Steps between the traced run's checkpoints (default 256). */
+  checkpointInterval?: number;
+  /** Plain runs take the whole-instruction fast path where planned (default true); false steps every step. */
+  fastPath?: boolean;
+}
+
 export class WasmMachine {
   readonly model: Executable;
   readonly steps: number;
   readonly checkpointInterval: number;
+  readonly fastPath: boolean;
   private readonly kernel: Kernel;
   private readonly memoryPtr: number;
   private readonly dataWords: number;
@@ -83,7 +101,7 @@ export class WasmMachine {
   private scratch = 0;
   private programLevels: Uint8Array[][] | undefined;
 
-  constructor(model: Executable, { checkpointInterval = DEFAULT_CHECKPOINT_INTERVAL } = {}) {
+  constructor(model: Executable, { checkpointInterval = DEFAULT_CHECKPOINT_INTERVAL, fastPath = true }: WasmMachineOptions = {}) {
     this.model = model;
     this.kernel = instantiateKernel() as unknown as Kernel;
     const { program, image } = model;
@@ -95,6 +113,7 @@ export class WasmMachine {
     });
     this.steps = stepCount(program);
     this.checkpointInterval = checkpointInterval;
+    this.fastPath = fastPath;
     this.dataWords = dataExtent(program);
     this.kernel.setupMachine(program.memoryDepth, program.instructions.length, image.length, this.dataWords);
     this.memoryPtr = this.kernel.memoryPointer();
@@ -104,12 +123,23 @@ export class WasmMachine {
       slots[k * (1 + MAX_OPERANDS)] = insn.opcode;
       insn.args.forEach((a, j) => (slots[k * (1 + MAX_OPERANDS) + 1 + j] = a | 0));
     });
+    // The fast path's tables: each instruction's step count (vm/opcodes.ts), then its plan, made from the image.
+    this.kernel.setupFast();
+    const steps = new BigInt64Array(this.kernel.memory.buffer, this.kernel.fastStepsPointer(), program.instructions.length);
+    program.instructions.forEach((insn, k) => (steps[k] = BigInt(opcodeInfo(insn.opcode)!.steps(insn.args))));
+    this.kernel.planFast();
+  }
+
+  /** @internal The instructions a plain run executes whole (assembly/fast.ts planFast), by pc: 0 stepped, 1 whole, 2 whole in blocks. */
+  fastPlans(): number[] {
+    return Array.from(new Int32Array(this.kernel.memory.buffer, this.kernel.fastPlansPointer(), this.model.program.instructions.length));
   }
 
   /** A plain run: the output region's words. */
   run(input: Int32Array): Int32Array {
     this.load(input);
-    const taken = Number(this.kernel.runSteps(BigInt(this.steps) + 1n));
+    const limit = BigInt(this.steps) + 1n;
+    const taken = Number(this.fastPath ? this.kernel.runFast(limit) : this.kernel.runSteps(limit));
     this.generation++;
     if (taken !== this.steps || !this.kernel.regHalted.value) {
       throw new KernelDivergenceError(`the run took ${taken} steps${this.kernel.regHalted.value ? "" : " without halting"}; the program declares ${this.steps}`);

@@ -17,6 +17,7 @@ export interface Ops {
   biasToAcc(bias: number, shift: number): bigint;
   shiftRound(v: bigint, s: number): bigint;
   rescale(acc: bigint, shift: number): number;
+  divRound(v: bigint, d: bigint): bigint;
   convert(x: number, from: number, to: number): number;
   overflows32(v: bigint): number;
   log1p26(e: bigint): bigint;
@@ -31,6 +32,8 @@ export interface Ops {
   batchBiasToAcc: Batch2;
   batchShiftRound: Batch2;
   batchRescale: Batch2;
+  batchDivRound: Batch2;
+  batchWindow: Batch;
   batchConvert: Batch;
   batchRelu: Batch;
   batchExpNeg: Batch;

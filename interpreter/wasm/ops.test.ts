@@ -15,14 +15,17 @@ import {
   siluValue, softplusValue, tanhValue,
 } from "../../vm/elementwise.js";
 import {
-  INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, MAX_FRAC, MAX_SHIFT, ONE, accumulate, biasToAcc, convert, dot, overflows32, rescale,
-  sat32, sat64, shiftRound,
+  INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, MAX_FRAC, MAX_SHIFT, ONE, accumulate, biasToAcc, convert, divRound, dot, overflows32,
+  rescale, sat32, sat64, shiftRound,
 } from "../../vm/fixed.js";
 import { isqrt, layerMean, layerNormValue, layerScale, squareTerm } from "../../vm/layernorm.js";
 import { Opcode } from "../../vm/opcodes.js";
+import { decodeWindow, encodeWindow, im2colPieces, imageAddress, imageColumn, outputPixels, patchWords, windowRow } from "../../vm/window.js";
+import { prng as windowPrng } from "../../datasets/synthetic.js";
+import { randomWindow } from "./random-programs.js";
 import {
   ACC_EDGES, INT32_EDGES, MAX_REPORTED, RANDOM, type Rec, type Rng, clampedPtr, compare, compareRecords, compareShifted, edgeDotCases,
-  generate, k, loadOps, outPtr, prng, randomAcc, randomInt32, runDot,
+  generate, inPtr, k, loadOps, outPtr, prng, randomAcc, randomInt32, runDot,
 } from "./ops-harness.js";
 
 beforeAll(loadOps);
@@ -131,6 +134,90 @@ describe("accumulateDot ≡ accumulate(acc, dot(…)) of vm/fixed.ts", () => {
       expect(flags.filter((f) => f === 1).length).toBeGreaterThan(10);
       expect(flags.filter((f) => f === 0).length).toBeGreaterThan(10);
     }
+  });
+});
+
+describe("divRound ≡ vm/fixed.ts divRound", () => {
+  /** sign(v)·⌊(2|v| + d) / (2d)⌋, vm/fixed.ts's definition, in bigint (its Number() rounds past 2^53). */
+  const exact = (v: bigint, d: number) => {
+    const m = ((v < 0n ? -v : v) * 2n + BigInt(d)) / (2n * BigInt(d));
+    return v < 0n ? -m : m;
+  };
+
+  it("≥ 100,000 (v, d): pool sums and means at ties of either sign, the int64 ends, d from 1 to 2^32 − 1", () => {
+    const edges = [...ACC_EDGES, -(1n << 62n), 1n << 62n].flatMap((v) => [1, 2, 3, 4, 9, 25, 65025, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1].map((d) => [v, d] as const));
+    const inputs = generate(
+      21,
+      RANDOM,
+      (r) => {
+        const d = r.u32() % 4 === 0 ? r.range(1, 2 ** 32 - 1) : r.range(1, 255 * 255); // KH·KW or a count of positions
+        switch (r.u32() % 4) {
+          case 0: // a tie q·d ± d/2 and its neighbours
+            return [BigInt(r.range(-(2 ** 31), 2 ** 31)) * BigInt(d) + BigInt(r.sign() * Math.floor(d / 2) + r.range(-1, 1)), d] as const;
+          case 1: // the sum of d int32 words
+            return [BigInt(r.range(-(2 ** 31), 2 ** 31 - 1)) * BigInt(r.range(0, d)), d] as const;
+          default:
+            return [randomAcc(r), d] as const;
+        }
+      },
+      edges,
+    );
+    const ref = (v: bigint, d: number) => {
+      const e = exact(v, d);
+      const spec = divRound(v, d);
+      // where the spec's number is exact it must be the closed form; where it is not, it must be its rounding
+      if (Number.isSafeInteger(spec) ? BigInt(spec) !== e : spec !== Number(e)) throw new Error(`divRound(${v}, ${d}) = ${spec}, not ${e}`);
+      return e;
+    };
+    const shifted = inputs.map(([v, d]) => [v, d | 0] as const);
+    const { checked, mismatches } = compareShifted("i64", "i64", shifted, k.batchDivRound, (v, d) => ref(v, d >>> 0));
+    expect(mismatches).toEqual([]);
+    expect(checked).toBeGreaterThanOrEqual(100_000);
+    // ties go away from zero, both signs; the exact answer where a Number would round
+    const one = (v: bigint, d: number) => k.divRound(v, BigInt(d));
+    expect([one(7n, 2), one(-7n, 2), one(5n, 10), one(-5n, 10), one(4n, 10), one(INT64_MIN, 1), one(INT64_MAX, 2 ** 32 - 1)]).toEqual([
+      4n, -4n, 1n, -1n, 0n, INT64_MIN, exact(INT64_MAX, 2 ** 32 - 1),
+    ]);
+  });
+});
+
+describe("window.ts ≡ vm/window.ts", () => {
+  it("windowRow, imageAddress, imageColumn, patchWords, outputPixels, im2colPieces over 120,000 random (geometry, position) cases", () => {
+    const rand = windowPrng(31);
+    const below = (n: number) => Math.floor(rand() * n);
+    const RECORDS = 1 << 14;
+    const mismatches: string[] = [];
+    let checked = 0;
+    let padding = 0;
+    let partial = 0;
+    for (let batch = 0; batch < 8; batch++) {
+      const records = Array.from({ length: RECORDS }, () => {
+        const w = randomWindow(rand);
+        // sometimes large fields (up to the validator's 8 and 16 bits), positions anywhere in or past the output
+        if (rand() < 0.2) Object.assign(w, { strideH: 1 + below(255), padTop: below(256), dilationH: 1 + below(255), height: 1 + below(65535) });
+        const kw0 = below(w.kernelW);
+        const kw1 = kw0 + 1 + below(w.kernelW - kw0);
+        return [...encodeWindow(w), below(w.outHeight + 2), below(w.outWidth + 2), below(w.kernelH), kw0, kw1, below(1 << 20), below(w.channels)].map((v) => v | 0);
+      });
+      new Int32Array(k.memory.buffer, inPtr, 12 * RECORDS).set(records.flat());
+      k.batchWindow(inPtr, outPtr, RECORDS);
+      const out = new Int32Array(k.memory.buffer, outPtr, 8 * RECORDS);
+      records.forEach((r, i) => {
+        const w = decodeWindow([0, 0, ...r.slice(0, 5).map((v) => v >>> 0)]);
+        const [oh, ow, kh, kw0, kw1, base, c] = r.slice(5);
+        const span = windowRow(w, oh, ow, kh, kw0, kw1);
+        const expected = [span.ih, span.lo, span.hi, imageAddress(w, base, c, span.ih, imageColumn(w, ow, kw0)), imageColumn(w, ow, kw0), patchWords(w), outputPixels(w), im2colPieces(w)];
+        const got = Array.from(out.subarray(8 * i, 8 * i + 8));
+        if (got.join() !== expected.join() && mismatches.length < MAX_REPORTED) mismatches.push(`${r.join(",")}: ${got.join(",")}, expected ${expected.join(",")}`);
+        if (span.lo === span.hi) padding++;
+        else if (span.hi - span.lo < kw1 - kw0) partial++;
+        checked++;
+      });
+    }
+    expect(mismatches).toEqual([]);
+    expect(checked).toBeGreaterThanOrEqual(120_000);
+    expect(padding).toBeGreaterThan(5_000); // rows all padding
+    expect(partial).toBeGreaterThan(5_000); // rows cut by the image's left or right edge
   });
 });
 

@@ -182,6 +182,22 @@ export function shiftRound(v: i64, s: i32): i64 {
   return v < 0 ? -magnitude : magnitude;
 }
 
+/**
+ * v / d rounded to nearest, ties away from zero (the rule of shiftRound), for d ≥ 1: an average pooling's mean.
+ *   divRound(v, d) = sign(v) · floor((2·|v| + d) / (2·d))
+ * Computed without forming 2·|v| (which leaves u64 for |v| near 2^63): with |v| = q·d + r, 0 ≤ r < d,
+ * (2qd + 2r + d) / (2d) = q + (2r + d) / (2d), whose floor is q + 1 when 2r ≥ d and q otherwise. Exact for every
+ * i64 v and every d in [1, 2^32). Returns an i64 where TypeScript returns a number: the callers (the pools) store
+ * it as an i32 word, the mean of int32 words being an int32.
+ */
+export function divRound(v: i64, d: i64): i64 {
+  const m = <u64>(v < 0 ? -v : v); // |INT64_MIN| = 2^63 read unsigned
+  const q = m / <u64>d;
+  const r = m % <u64>d;
+  const magnitude = <i64>(r * 2 >= <u64>d ? q + 1 : q); // q ≤ 2^63: q + 1 reaches 2^63 only for d = 1, v = INT64_MIN
+  return v < 0 ? -magnitude : magnitude;
+}
+
 /** A finished row's accumulator → its output word: shiftRound by the row's shift, saturated to int32. */
 export function rescale(acc: i64, shift: i32): i32 {
   return sat32(shiftRound(acc, shift));

@@ -8,5 +8,7 @@ export * from "./elementwise";
 export * from "./layernorm";
 export * from "./testing";
 export * from "./machine";
+export * from "./window";
 export * from "./step";
+export * from "./fast";
 export * from "./trace";

@@ -1,10 +1,13 @@
 // Batch entry points for interpreter/wasm/ops.test.ts (TypeScript ≡ WASM, bit for bit) and a micro-benchmark of
 // the dense inner loop. Nothing in the kernel calls these. Every array lives in linear memory (buffers from
 // `alloc`): i32 arrays are 4 bytes per element, i64 arrays 8, all little-endian.
-import { accumulateClamped, accumulateDot, accumulateDotExact, biasToAcc, convert, rescale, sat32, shiftRound } from "./fixed";
+import { accumulateClamped, accumulateDot, accumulateDotExact, biasToAcc, convert, divRound, rescale, sat32, shiftRound } from "./fixed";
 import { expNeg, log1p26, phi26, relu, sigmoid, tanh } from "./activations";
 import { addValue } from "./elementwise";
 import { applyUnary } from "./step";
+import {
+  decodeWindow, im2colPieces, imageAddress, imageColumn, outputPixels, patchWords, rowHi, rowIh, rowLo, windowRow,
+} from "./window";
 
 /** out[k] = sat32(in[k]) for k < n; in: i64[], out: i32[]. */
 export function batchSat32(inPtr: usize, outPtr: usize, n: i32): void {
@@ -22,6 +25,37 @@ export function batchBiasToAcc(inPtr: usize, shiftPtr: usize, outPtr: usize, n: 
 export function batchShiftRound(inPtr: usize, shiftPtr: usize, outPtr: usize, n: i32): void {
   for (let k: usize = 0; k < <usize>n; k++) {
     store<i64>(outPtr + (k << 3), shiftRound(load<i64>(inPtr + (k << 3)), load<i32>(shiftPtr + (k << 2))));
+  }
+}
+
+/** out[k] = divRound(in[k], d[k]); in: i64[], d: u32[] (as i32), out: i64[]. */
+export function batchDivRound(inPtr: usize, dPtr: usize, outPtr: usize, n: i32): void {
+  for (let k: usize = 0; k < <usize>n; k++) {
+    store<i64>(outPtr + (k << 3), divRound(load<i64>(inPtr + (k << 3)), <i64>load<u32>(dPtr + (k << 2))));
+  }
+}
+
+/**
+ * The window geometry (assembly/window.ts) on the record (channels, image, out, kernel, pad, oh, ow, kh, kw0, kw1,
+ * base, c) at in + 48k (12 i32): out + 32k gets 8 i32, windowRow's (ih, lo, hi), then imageAddress(base, c, ih,
+ * imageColumn(ow, kw0)), imageColumn(ow, kw0), patchWords, outputPixels, im2colPieces.
+ */
+export function batchWindow(inPtr: usize, outPtr: usize, n: i32): void {
+  for (let k: usize = 0; k < <usize>n; k++) {
+    const r = inPtr + k * 48;
+    const o = outPtr + k * 32;
+    decodeWindow(load<i32>(r), load<i32>(r, 4), load<i32>(r, 8), load<i32>(r, 12), load<i32>(r, 16));
+    const ow = load<i32>(r, 24);
+    const kw0 = load<i32>(r, 32);
+    windowRow(load<i32>(r, 20), ow, load<i32>(r, 28), kw0, load<i32>(r, 36));
+    store<i32>(o, rowIh);
+    store<i32>(o, rowLo, 4);
+    store<i32>(o, rowHi, 8);
+    store<i32>(o, imageAddress(load<i32>(r, 40), load<i32>(r, 44), rowIh, imageColumn(ow, kw0)), 12);
+    store<i32>(o, imageColumn(ow, kw0), 16);
+    store<i32>(o, patchWords(), 20);
+    store<i32>(o, outputPixels(), 24);
+    store<i32>(o, im2colPieces(), 28);
   }
 }
 
