@@ -144,10 +144,10 @@ describe("bad input: one line naming the problem, non-zero exit", () => {
     ["an unknown model kind", ["run", join(tmp, "model.pt"), "--input", tinyInput], /unknown model kind ".pt"/],
     ["garbage ONNX", ["compile", garbage], /not a valid ONNX model/],
     ["truncated ONNX", ["compile", truncated], /not a valid ONNX model/],
-    ["an unsupported op", ["compile", fixture("models/lstm.onnx")], /unsupported operator LSTM/],
+    ["an unsupported op (nn.LSTM: its zero state comes first)", ["compile", fixture("models/lstm.onnx")], /^mlvm compile: unsupported operator ConstantOfShape \(ConstantOfShape node "\/lstm\/ConstantOfShape"\); mlvm supports Gemm, MatMul/],
     ["an infinite weight", ["compile", writeJson("inf.json", '{"format":"mlvm-mlp","version":1,"input_size":1,"layers":[{"type":"dense","weights":[[1e400]],"bias":[0]}]}')], /weights\[0\]\[0\].*(Infinity|finite)/],
     ["a weight no format can hold", ["compile", writeJson("big.json", '{"format":"mlvm-mlp","version":1,"input_size":1,"layers":[{"type":"dense","weights":[[1e20]],"bias":[0]}]}')], /weight \[0\]\[0\] is 100000000000000000000, beyond what its layer's formats can hold \(\|value\| < 2\^47 with -16 fraction bits\)/],
-    ["a wrong input length", ["run", fixture("models/mnist-mlp.onnx"), "--input", tinyInput], /input has 3 values, the model takes 784/],
+    ["a wrong input length", ["run", fixture("models/mnist-mlp.onnx"), "--input", tinyInput], /--input file .*three.json: input 0 has 3 values, the model takes 784/],
     ["an input that is not JSON", ["run", fixture("models/tiny.json"), "--input", writeJson("bad.json", "[1, 2,")], /is not valid JSON/],
     ["an input out of range", ["run", fixture("models/tiny.json"), "--input", writeJson("huge.json", [1, 2, 1e9])], /input value 2 is 1000000000, outside the range ±32768 of the model's input format Q15.16 \(recompile with --calibrate inputs that reach it\)/],
     ["a corrupted model file", ["run", corrupted, "--input", tinyInput], /corrupted: its checksum does not match/],
@@ -167,6 +167,9 @@ describe("bad input: one line naming the problem, non-zero exit", () => {
     const missing = await cli("run", fixture("models/tiny.json"));
     expect(missing.code).toBe(2);
     expect(missing.err).toMatch(/missing --input/);
+    const model = await cli("demo", "--model", "resnet50");
+    expect(model.code).toBe(2);
+    expect(model.errLines).toEqual(['mlvm demo: --model must be one of mnist-mlp, lenet5, got "resnet50"']);
   });
 
   it("--verbose adds the stack trace", async () => {
