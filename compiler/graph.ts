@@ -219,7 +219,7 @@ export function validateGraph(graph: ModelGraph): ModelGraph {
   if (!Number.isInteger(graph.inputSize) || graph.inputSize <= 0) {
     throw new ModelFormatError(`model input size must be a positive integer, got ${graph.inputSize}`);
   }
-  if (!graph.layers.some((l) => l.kind === "dense")) throw new ModelFormatError("model has no dense (Gemm/MatMul) layer");
+  if (!graph.layers.some((l) => l.kind === "dense" || l.kind === "conv")) throw new ModelFormatError("model has no dense (Gemm/MatMul) or conv layer");
   graph.layers.forEach((layer, index) => {
     const at = `layer ${index} (${layer.kind === "activation" ? layer.fn : layer.kind})`;
     const refs = layer.kind === "add" ? [inputOf(graph, index), layer.other] : [inputOf(graph, index)];

@@ -10,6 +10,8 @@ import { fileURLToPath } from "node:url";
 import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { loadMnist } from "../datasets/mnist.js";
+import { decodeOutput, encodeInput, run } from "../interpreter/run.js";
+import { compileGraph } from "./compile.js";
 import { forwardFloat } from "./float.js";
 import { foldGraph } from "./fold.js";
 import { ModelFormatError, UnsupportedOpError, describeLayer } from "./graph.js";
@@ -201,6 +203,37 @@ describe("poolings against onnxruntime", () => {
     await agreesWithOrt([3, 4, 5], [node("ReduceMean", ["x"], ["h"], { axes: [2, 3], keepdims: 1 })]);
     await agreesWithOrt([3, 4, 5], [node("ReduceMean", ["x"], ["h"], { axes: [-1, -2], keepdims: 0 })]);
     await agreesWithOrt([3, 4, 5], [node("ReduceMean", ["x", "axes"], ["h"], { keepdims: 0 })], [ints("axes", [2, 3])], 18);
+  });
+});
+
+describe("a fully convolutional classifier (no Gemm)", () => {
+  it("conv 3×3 → ReLU → conv 1×1 to the classes → GlobalAveragePool → Flatten compiles, and the VM agrees with onnxruntime", async () => {
+    const body = [
+      conv({ kernel_shape: [3, 3], pads: [1, 1, 1, 1] }, "W1", "B1", "x", "/c1/Conv"),
+      node("Relu", ["h"], ["r"]),
+      node("Conv", ["r", "W2", "B2"], ["c"], { kernel_shape: [1, 1] }, "/c2/Conv"),
+      node("GlobalAveragePool", ["c"], ["g"]),
+      node("Flatten", ["g"], ["y"], { axis: 1 }),
+    ];
+    const inits = [weights("W1", [4, 2, 3, 3]), weights("B1", [4]), weights("W2", [5, 4, 1, 1]), weights("B2", [5])];
+    const model = build({ nodes: body, inits, inputShape: ["N", 2, 6, 6] });
+    const graph = importOnnx(model, "all-conv");
+    expect(layers(graph)).toEqual(["conv 3×3 2×6×6→4×6×6 pad 1,1,1,1", "relu 144", "conv 1×1 4×6×6→5×6×6", "avgpool 6×6 5×6×6→1×1"]);
+    const compiled = compileGraph(graph);
+    const session = await ort.InferenceSession.create(model, { logSeverityLevel: 3 });
+    try {
+      for (let k = 0; k < 4; k++) {
+        const x = Float32Array.from(randoms(72, 500 + k));
+        const want = (await session.run({ x: new ort.Tensor("float32", x, [1, 2, 6, 6]) })).y.data as Float32Array;
+        const got = decodeOutput(compiled.program, run(compiled, encodeInput(compiled.program, x)).output).values;
+        expect(got).toHaveLength(5);
+        const scale = Math.max(...Array.from(want, Math.abs));
+        want.forEach((v, i) => expect(Math.abs(got[i] - v)).toBeLessThan(1e-3 * scale));
+        expect(got.indexOf(Math.max(...got))).toBe(want.indexOf(Math.max(...want)));
+      }
+    } finally {
+      await session.release();
+    }
   });
 });
 
