@@ -163,7 +163,7 @@ describe("mlvm request", () => {
   it("an input of the wrong length, a codeless callback or a bad --account is one line and a non-zero exit", async () => {
     const bad = join(tmp, "bad.json");
     writeFileSync(bad, "[0.5, 0.25, 1]");
-    await fails(1, /^mlvm request: input has 3 values, the model takes 784$/, "request", modelFile, "--input", bad);
+    await fails(1, /^mlvm request: --input file .*bad\.json: input 0 has 3 values, the model takes 784$/, "request", modelFile, "--input", bad);
     await fails(1, /^mlvm request: request reverted: CallbackNotContract\(0x0+1\)$/, "request", modelFile, "--input", inputFile(0), "--callback", "0x" + "0".repeat(39) + "1");
     await fails(2, /^mlvm request: --callback must be an address/, "request", modelFile, "--input", inputFile(0), "--callback", "nowhere");
     await fails(2, /^mlvm request: --account must be a non-negative integer, got "one"$/, "request", modelFile, "--input", inputFile(0), "--account", "one");
