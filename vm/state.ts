@@ -4,10 +4,14 @@
  *
  *   step    u64  steps taken so far (s_k has step = k; a halted state keeps its count)
  *   pc      u32  index of the current instruction
- *   i       u32  outer loop counter of the current instruction (DENSE: row; others: leaf)
- *   j       u32  inner loop counter (DENSE: chunk within the row; others: 0)
- *   acc     i64  accumulator (DENSE: the row's Q32.32 sum; ARGMAX: the best value so far)
- *   aux     i32  auxiliary register (ARGMAX: the index of the best value so far)
+ *   i       u32  outer loop counter of the current instruction (DENSE: row; MATMUL, pools: output word;
+ *                IM2COL: output position; LAYERNORM and the elementwise ops: leaf)
+ *   j       u32  inner loop counter (DENSE, MATMUL: chunk within the row; IM2COL: the next word of the patch;
+ *                pools: kernel row; LAYERNORM: pass; others: 0)
+ *   acc     i64  accumulator (DENSE, MATMUL: the row's sum; ARGMAX, MAXPOOL: the best value so far; AVGPOOL:
+ *                the window's sum; LAYERNORM: a pass's sum, then its packed scale)
+ *   aux     i32  auxiliary register (ARGMAX: the index of the best value so far; pools: the positions inside
+ *                the image so far; LAYERNORM: the mean)
  *   halted  bool
  * When an instruction finishes, i, j, acc and aux return to 0, so every state has one encoding.
  *
