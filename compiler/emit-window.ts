@@ -14,8 +14,8 @@
  * fewer rows than the image (a pooling step reads one kernel row, so fewer steps) or the image's own rows break the
  * rules above (a 40×40 image: rows of 40 words span more than 33).
  */
-import { CHUNK_WORDS, LEAF_WORDS } from "../vm/memory.js";
-import { SEGMENT_WORDS, type Window } from "../vm/window.js";
+import { CHUNK_WORDS } from "../vm/memory.js";
+import { SEGMENT_WORDS, type Window, segmentSpan, stepColumns } from "../vm/window.js";
 import { type ConvLayer, type PoolLayer, ModelFormatError } from "./graph.js";
 
 /** A conv or pool layer whose window the VM's operands cannot describe (a field too wide, a kernel row too long). */
@@ -27,7 +27,7 @@ const FIELD16 = 65535;
 /** The window of each of a convolution's groups: its C/groups input channels over the whole image. */
 export function convWindow(layer: ConvLayer, at: string): Window {
   const w = geometry(layer, layer.inShape.channels / layer.groups);
-  checkWindow(w, at, Math.min(w.kernelW, LEAF_WORDS));
+  checkWindow(w, at, stepColumns(w, true));
   return w;
 }
 
@@ -44,7 +44,7 @@ export function poolWindow(layer: PoolLayer, at: string): Window {
       if (windowProblem(view, columns) === null) return view;
     }
   }
-  checkWindow(w, at, w.kernelW);
+  checkWindow(w, at, stepColumns(w, false));
   return w;
 }
 
@@ -91,7 +91,7 @@ function windowProblem(w: Window, rowColumns: number): string | null {
     ["row dilation", w.dilationH, FIELD8], ["column dilation", w.dilationW, FIELD8],
   ];
   for (const [what, v, max] of fields) if (v > max) return `${what} ${v} is more than the VM's window allows (${max})`;
-  const span = (rowColumns - 1) * w.dilationW + 1;
+  const span = segmentSpan(w, rowColumns);
   if (span > SEGMENT_WORDS) {
     return `a kernel row read spans ${span} words (${rowColumns} columns at dilation ${w.dilationW}), more than the VM's ${SEGMENT_WORDS}`;
   }

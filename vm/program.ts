@@ -19,7 +19,7 @@ import { MAX_FRAC, MAX_SHIFT } from "./fixed.js";
 import { CHUNK_WORDS, LEAF_WORDS, MAX_MEMORY_DEPTH, dataBase } from "./memory.js";
 import { buildLevels, emptySubtrees, merkleProof } from "./merkle.js";
 import { Opcode, isUnary, isWindowed, opcodeInfo } from "./opcodes.js";
-import { SEGMENT_WORDS, decodeWindow, outputPixels, patchWords } from "./window.js";
+import { SEGMENT_WORDS, decodeWindow, outputPixels, patchWords, segmentSpan, stepColumns } from "./window.js";
 
 export const BYTECODE_MAGIC = "MLBC";
 /** 2: per-tensor formats (the header's input and output formats, format operands, DENSE's shift). */
@@ -229,8 +229,8 @@ function validateWindow(insn: Instruction, at: string): void {
     ["row dilation", w.dilationH], ["column dilation", w.dilationW],
   ];
   for (const [what, v] of positive) if (v < 1) throw new BytecodeError(`${at} window ${what} must be at least 1`);
-  const columns = insn.opcode === Opcode.IM2COL ? Math.min(w.kernelW, LEAF_WORDS) : w.kernelW;
-  const span = (columns - 1) * w.dilationW + 1;
+  const columns = stepColumns(w, insn.opcode === Opcode.IM2COL);
+  const span = segmentSpan(w, columns);
   if (span > SEGMENT_WORDS) throw new BytecodeError(`${at} a kernel row spans ${span} words (${columns} columns at dilation ${w.dilationW}), more than ${SEGMENT_WORDS}`);
   const outputs = insn.opcode === Opcode.IM2COL ? outputPixels(w) : w.channels * outputPixels(w);
   if (outputs > 0xffffffff || patchWords(w) > 0xffffff) throw new BytecodeError(`${at} window has ${outputs} outputs of ${patchWords(w)} words, beyond the VM's counters`);

@@ -24,7 +24,7 @@
  * lies in at most two 32-word chunks: a step reads the one or two chunks holding it, never more.
  */
 import { BytecodeError } from "./errors.js";
-import { CHUNK_WORDS } from "./memory.js";
+import { CHUNK_WORDS, LEAF_WORDS } from "./memory.js";
 
 /** The most words a segment of a window row may span: 33 words lie in at most two 32-word chunks. */
 export const SEGMENT_WORDS = CHUNK_WORDS + 1;
@@ -116,6 +116,16 @@ export function imageAddress(w: Window, base: number, c: number, ih: number, iw:
 /** The image column of kernel column kw at output column ow. */
 export function imageColumn(w: Window, ow: number, kw: number): number {
   return ow * w.strideW - w.padLeft + kw * w.dilationW;
+}
+
+/** The kernel columns one step reads: IM2COL at most a leaf's worth (8) of a kernel row, a pooling the whole row. */
+export function stepColumns(w: Window, im2col: boolean): number {
+  return im2col ? Math.min(w.kernelW, LEAF_WORDS) : w.kernelW;
+}
+
+/** The words a segment of `columns` kernel columns spans: (columns − 1)·DW + 1; a valid window keeps it ≤ SEGMENT_WORDS. */
+export function segmentSpan(w: Window, columns: number): number {
+  return (columns - 1) * w.dilationW + 1;
 }
 
 /** A patch's length: the words of one output position's window over every channel, C·KH·KW (IM2COL's K). */
